@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hushcrm/hush/contactkey"
+	"github.com/hushcrm/hush/engine"
+	"github.com/hushcrm/hush/journal/wal"
+)
+
+// secretFile holds the deployment's hashing secret (hex), mode 0600. It is
+// created at first start and never printed or logged.
+const secretFile = "secret.key"
+
+// openEngine locks the data dir, opens its journal and recovers the state.
+// The returned close function releases everything.
+func (c *cli) openEngine(ctx context.Context) (*engine.Engine, func() error, error) {
+	dir := c.cfg.DataDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, &userError{fmt.Errorf("data dir %s: %w", dir, err)}
+	}
+	if err := checkWritable(dir); err != nil {
+		return nil, nil, &userError{err}
+	}
+	j, err := wal.Open(dir, wal.Options{SegmentSize: c.cfg.SegmentBytes, Logger: func(s string) { c.logf("%s", s) }})
+	if err != nil {
+		if errors.Is(err, wal.ErrLocked) {
+			return nil, nil, &userError{err}
+		}
+		return nil, nil, fmt.Errorf("open journal in %s: %w", dir, err)
+	}
+	secret, err := loadOrCreateSecret(dir, j.LastSeq() == 0)
+	if err != nil {
+		j.Close()
+		return nil, nil, err
+	}
+	h, err := contactkey.NewHasher(secret)
+	if err != nil {
+		j.Close()
+		return nil, nil, err
+	}
+	e, err := engine.Open(ctx, j, engine.Options{
+		Hasher:        h,
+		Now:           c.cfg.Now,
+		SnapshotBytes: c.cfg.SnapshotBytes,
+		Actor:         c.cfg.Actor,
+		Tool:          "hush " + version,
+		Logf:          c.logf,
+	})
+	if err != nil {
+		j.Close()
+		return nil, nil, fmt.Errorf("recover state from %s: %w", dir, err)
+	}
+	return e, func() error {
+		err := e.Close()
+		return errors.Join(err, j.Close())
+	}, nil
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".writable-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// loadOrCreateSecret reads the secret, creating it only for a new journal:
+// a missing secret beside an existing journal means the data dir was
+// tampered with, and a new secret would silently miss every hashed entry.
+func loadOrCreateSecret(dir string, newJournal bool) ([]byte, error) {
+	path := filepath.Join(dir, secretFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		secret, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(secret) < 32 {
+			return nil, fmt.Errorf("secret file %s is damaged (want 64 hex digits)", path)
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			return nil, &userError{fmt.Errorf("secret file %s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())}
+		}
+		return secret, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read secret: %w", err)
+	}
+	if !newJournal {
+		return nil, fmt.Errorf("secret file %s is missing but the journal has records: restore it from backup", path)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("generate secret: %w", err)
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create secret: %w", err)
+	}
+	_, werr := f.WriteString(hex.EncodeToString(secret) + "\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return nil, fmt.Errorf("write secret: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("write secret: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return secret, nil
+}

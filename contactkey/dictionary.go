@@ -1,0 +1,300 @@
+package contactkey
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"slices"
+)
+
+// Dictionary gives hashed keys (customers, e-mails, addresses) dense 32-bit
+// ids, so they fit 32-bit roaring bitmaps: the first value assigned gets 0,
+// the next new one 1, and so on. Ids are never reused or renumbered, so a
+// bitmap written yesterday still means the same keys today.
+//
+// It is an open-addressing hash table (linear probing) of 4-byte ids plus
+// a 1-byte tag per slot, beside the 8-byte values in id order: about 19
+// bytes per entry at 30 million entries, half of what a Go map needs.
+// Probes read the tags first, so a lookup of an absent value rarely
+// touches the values.
+//
+// A Dictionary is not safe for concurrent use; the engine serialises
+// access.
+type Dictionary struct {
+	values []uint64 // id → value
+	slots  []uint32 // slot → id, meaningful where tags[slot] != 0
+	tags   []uint8  // slot → 0 when empty, else 0x80 | 7 bits of the hash
+	shift  uint8    // 64 - log2(len(slots))
+	grow   int      // grow the table before the entry count exceeds this
+}
+
+// MaxDictionaryLen is the most entries a Dictionary holds (ids are
+// uint32).
+const MaxDictionaryLen = math.MaxUint32
+
+const (
+	minDictSlots = 16
+	// Grow at 3/4 full: probe runs stay short, and the table holds 1.33
+	// to 2.67 slots of 5 bytes per entry.
+	dictMaxLoadNum, dictMaxLoadDen = 3, 4
+)
+
+// NewDictionary returns an empty Dictionary.
+func NewDictionary() *Dictionary {
+	d := &Dictionary{}
+	d.resize(minDictSlots)
+	return d
+}
+
+// mix is the splitmix64 finaliser: values may be sequential (raw ids fed
+// in for tests, or a weak upstream hash), and linear probing needs every
+// bit of the input to reach the slot index and the tag.
+func mix(v uint64) uint64 {
+	v ^= v >> 30
+	v *= 0xbf58476d1ce4e5b9
+	v ^= v >> 27
+	v *= 0x94d049bb133111eb
+	v ^= v >> 31
+	return v
+}
+
+func (d *Dictionary) resize(n int) {
+	d.slots = make([]uint32, n)
+	d.tags = make([]uint8, n)
+	d.shift = uint8(64 - log2(n))
+	d.grow = n / dictMaxLoadDen * dictMaxLoadNum
+	mask := uint64(n - 1)
+	for id, v := range d.values {
+		h := mix(v)
+		i := h >> d.shift
+		for d.tags[i] != 0 {
+			i = (i + 1) & mask
+		}
+		d.tags[i] = 0x80 | uint8(h&0x7f)
+		d.slots[i] = uint32(id)
+	}
+}
+
+func log2(n int) int {
+	l := 0
+	for 1<<l < n {
+		l++
+	}
+	return l
+}
+
+// Len is the number of values (so also the next id Assign hands out).
+func (d *Dictionary) Len() int { return len(d.values) }
+
+// Value returns the value that has id. It panics if id >= Len(), like an
+// index out of range.
+func (d *Dictionary) Value(id uint32) uint64 { return d.values[id] }
+
+// Lookup returns the id of v, if v has one. It does not allocate.
+func (d *Dictionary) Lookup(v uint64) (uint32, bool) {
+	h := mix(v)
+	tag := 0x80 | uint8(h&0x7f)
+	mask := uint64(len(d.tags) - 1)
+	for i := h >> d.shift; ; i = (i + 1) & mask {
+		t := d.tags[i]
+		if t == 0 {
+			return 0, false
+		}
+		if t == tag {
+			if id := d.slots[i]; d.values[id] == v {
+				return id, true
+			}
+		}
+	}
+}
+
+// Assign returns the id of v, giving it the next id if it has none.
+func (d *Dictionary) Assign(v uint64) uint32 {
+	h := mix(v)
+	tag := 0x80 | uint8(h&0x7f)
+	mask := uint64(len(d.tags) - 1)
+	i := h >> d.shift
+	for ; ; i = (i + 1) & mask {
+		t := d.tags[i]
+		if t == 0 {
+			break
+		}
+		if t == tag {
+			if id := d.slots[i]; d.values[id] == v {
+				return id
+			}
+		}
+	}
+	return d.insertAt(i, tag, v)
+}
+
+// insertAt adds v, known to be absent, at the empty slot i (or, when the
+// table must grow first, wherever it lands in the new table).
+func (d *Dictionary) insertAt(i uint64, tag uint8, v uint64) uint32 {
+	if len(d.values) >= MaxDictionaryLen {
+		panic("contactkey: Dictionary is full (2^32-1 ids)")
+	}
+	id := uint32(len(d.values))
+	d.values = append(d.values, v)
+	if len(d.values) > d.grow {
+		d.resize(len(d.slots) * 2) // re-inserts v with the rest
+		return id
+	}
+	d.tags[i] = tag
+	d.slots[i] = id
+	return id
+}
+
+// AssignBatch assigns ids to vs in order (as Assign would one by one) and
+// returns them, appended to ids[:0] (pass a slice with room to avoid
+// allocating). Successive probes do not depend on each other, so the CPU
+// overlaps their cache misses: a batch of millions runs at a few tens of ns
+// per value.
+func (d *Dictionary) AssignBatch(vs []uint64, ids []uint32) []uint32 {
+	ids = ids[:0]
+	if cap(ids) < len(vs) {
+		ids = make([]uint32, 0, len(vs))
+	}
+	for _, v := range vs {
+		ids = append(ids, d.Assign(v))
+	}
+	return ids
+}
+
+// AppendValues appends the values with ids from..Len()-1 to dst, in id
+// order: what a journal record of the dictionary's growth since from
+// needs.
+func (d *Dictionary) AppendValues(dst []uint64, from uint32) []uint64 {
+	if int(from) >= len(d.values) {
+		return dst
+	}
+	return append(dst, d.values[from:]...)
+}
+
+// memBytes is the memory the dictionary's arrays hold.
+func (d *Dictionary) memBytes() int {
+	return cap(d.values)*8 + cap(d.slots)*4 + cap(d.tags)
+}
+
+// Serialised form (all integers little-endian):
+//
+//	magic   "HUSHDICT"
+//	version uint32 (1)
+//	count   uint64
+//	values  count × uint64, in id order
+//	crc     uint32, CRC-32C of everything before it
+//
+// The bytes depend only on the values and their order, so two instances
+// with the same dictionary write the same file.
+const (
+	dictMagic      = "HUSHDICT"
+	dictVersion    = 1
+	dictHeaderSize = 8 + 4 + 8
+)
+
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorruptDictionary is wrapped by every ReadDictionary error about the
+// bytes themselves (as opposed to an I/O error of the reader).
+var ErrCorruptDictionary = errors.New("corrupt dictionary")
+
+// WriteTo writes the dictionary in its versioned binary form.
+func (d *Dictionary) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, 0, 64<<10)
+	buf = append(buf, dictMagic...)
+	buf = binary.LittleEndian.AppendUint32(buf, dictVersion)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(d.values)))
+	var written int64
+	crc := uint32(0)
+	flush := func() error {
+		crc = crc32.Update(crc, crc32c, buf)
+		n, err := w.Write(buf)
+		written += int64(n)
+		buf = buf[:0]
+		return err
+	}
+	for _, v := range d.values {
+		if len(buf)+8 > cap(buf) {
+			if err := flush(); err != nil {
+				return written, err
+			}
+		}
+		buf = binary.LittleEndian.AppendUint64(buf, v)
+	}
+	if err := flush(); err != nil {
+		return written, err
+	}
+	buf = binary.LittleEndian.AppendUint32(buf, crc)
+	n, err := w.Write(buf)
+	written += int64(n)
+	return written, err
+}
+
+// ReadDictionary reads what WriteTo wrote and rebuilds the table. It
+// rejects truncated input, a wrong magic, version or checksum, and
+// duplicate values (which would make two ids mean one key), with errors
+// that wrap ErrCorruptDictionary and say where.
+func ReadDictionary(r io.Reader) (*Dictionary, error) {
+	var hdr [dictHeaderSize]byte
+	if n, err := io.ReadFull(r, hdr[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: truncated header (%d of %d bytes)", ErrCorruptDictionary, n, dictHeaderSize)
+		}
+		return nil, fmt.Errorf("read dictionary header: %w", err)
+	}
+	if string(hdr[:8]) != dictMagic {
+		return nil, fmt.Errorf("%w: not a dictionary (magic %q)", ErrCorruptDictionary, hdr[:8])
+	}
+	if v := binary.LittleEndian.Uint32(hdr[8:12]); v != dictVersion {
+		return nil, fmt.Errorf("%w: unsupported version %d (this build reads %d)", ErrCorruptDictionary, v, dictVersion)
+	}
+	count := binary.LittleEndian.Uint64(hdr[12:20])
+	if count > MaxDictionaryLen {
+		return nil, fmt.Errorf("%w: count %d exceeds the maximum %d", ErrCorruptDictionary, count, uint64(MaxDictionaryLen))
+	}
+	crc := crc32.Update(0, crc32c, hdr[:])
+
+	d := &Dictionary{}
+	// The count is not trusted with an allocation before the bytes are
+	// there: grow as values arrive.
+	d.values = make([]uint64, 0, min(count, 1<<20))
+	d.resize(max(minDictSlots, 1<<log2(int(min(count, 1<<20))*dictMaxLoadDen/dictMaxLoadNum+1)))
+	buf := make([]byte, 64<<10)
+	for read := uint64(0); read < count; {
+		want := min(uint64(len(buf)/8), count-read)
+		chunk := buf[:want*8]
+		if n, err := io.ReadFull(r, chunk); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("%w: truncated after %d of %d values", ErrCorruptDictionary, read+uint64(n/8), count)
+			}
+			return nil, fmt.Errorf("read dictionary values: %w", err)
+		}
+		crc = crc32.Update(crc, crc32c, chunk)
+		if free := cap(d.values) - len(d.values); free < int(want) {
+			// Grow to exactly count at the end, not by append's factor.
+			d.values = slices.Grow(d.values, int(min(count, uint64(2*cap(d.values)+int(want))))-len(d.values))
+		}
+		for i := 0; i < len(chunk); i += 8 {
+			v := binary.LittleEndian.Uint64(chunk[i:])
+			if id, ok := d.Lookup(v); ok {
+				return nil, fmt.Errorf("%w: value %#016x appears at ids %d and %d", ErrCorruptDictionary, v, id, read+uint64(i/8))
+			}
+			d.Assign(v)
+		}
+		read += want
+	}
+	var tail [4]byte
+	if _, err := io.ReadFull(r, tail[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: truncated checksum", ErrCorruptDictionary)
+		}
+		return nil, fmt.Errorf("read dictionary checksum: %w", err)
+	}
+	if got := binary.LittleEndian.Uint32(tail[:]); got != crc {
+		return nil, fmt.Errorf("%w: checksum mismatch (stored %08x, computed %08x)", ErrCorruptDictionary, got, crc)
+	}
+	return d, nil
+}

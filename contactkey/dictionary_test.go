@@ -1,0 +1,399 @@
+package contactkey
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// randomValues returns n values of which about dupFrac are repeats.
+func randomValues(seed uint64, n int, dupFrac float64) []uint64 {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	vs := make([]uint64, n)
+	for i := range vs {
+		if i > 0 && rng.Float64() < dupFrac {
+			vs[i] = vs[rng.IntN(i)]
+		} else {
+			vs[i] = rng.Uint64()
+		}
+	}
+	return vs
+}
+
+// checkAgainstMap compares d with a reference built from vs by a map.
+func checkAgainstMap(t *testing.T, d *Dictionary, vs []uint64) {
+	t.Helper()
+	ref := map[uint64]uint32{}
+	var order []uint64
+	for _, v := range vs {
+		if _, ok := ref[v]; !ok {
+			ref[v] = uint32(len(order))
+			order = append(order, v)
+		}
+	}
+	if d.Len() != len(order) {
+		t.Fatalf("Len %d, want %d", d.Len(), len(order))
+	}
+	for v, id := range ref {
+		if got, ok := d.Lookup(v); !ok || got != id {
+			t.Fatalf("Lookup(%#x) = %d, %v; want %d", v, got, ok, id)
+		}
+		if d.Value(id) != v {
+			t.Fatalf("Value(%d) = %#x, want %#x", id, d.Value(id), v)
+		}
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := 0; i < 1000; i++ {
+		v := rng.Uint64()
+		if _, in := ref[v]; in {
+			continue
+		}
+		if id, ok := d.Lookup(v); ok {
+			t.Fatalf("Lookup(%#x) of an absent value = %d", v, id)
+		}
+	}
+}
+
+func TestDictionaryAssign(t *testing.T) {
+	d := NewDictionary()
+	if _, ok := d.Lookup(0); ok || d.Len() != 0 {
+		t.Fatal("new dictionary is not empty")
+	}
+	for i, v := range []uint64{42, 7, 42, 0, 7, 1 << 63} {
+		id := d.Assign(v)
+		want := map[int]uint32{0: 0, 1: 1, 2: 0, 3: 2, 4: 1, 5: 3}[i]
+		if id != want {
+			t.Errorf("Assign #%d (%d) = %d, want %d", i, v, id, want)
+		}
+	}
+	vs := randomValues(1, 100_000, 0.3)
+	d = NewDictionary()
+	for _, v := range vs {
+		d.Assign(v)
+	}
+	checkAgainstMap(t, d, vs)
+}
+
+// Sequential values (no hashing upstream) must not cluster the table.
+func TestDictionarySequentialValues(t *testing.T) {
+	d := NewDictionary()
+	vs := make([]uint64, 200_000)
+	for i := range vs {
+		vs[i] = uint64(i) << 20
+	}
+	ids := d.AssignBatch(vs, nil)
+	for i, id := range ids {
+		if id != uint32(i) {
+			t.Fatalf("id %d for the %dth new value", id, i)
+		}
+	}
+	checkAgainstMap(t, d, vs)
+}
+
+func TestDictionaryAssignBatchMatchesAssign(t *testing.T) {
+	vs := randomValues(2, 300_000, 0.4)
+	one := NewDictionary()
+	var want []uint32
+	for _, v := range vs {
+		want = append(want, one.Assign(v))
+	}
+	batch := NewDictionary()
+	buf := make([]uint32, 0, 1000)
+	var got []uint32
+	for i := 0; i < len(vs); i += 997 { // batch sizes that do not divide the block size
+		buf = batch.AssignBatch(vs[i:min(i+997, len(vs))], buf)
+		got = append(got, buf...)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d ids, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("id %d: batch %d, one by one %d", i, got[i], want[i])
+		}
+	}
+	checkAgainstMap(t, batch, vs)
+	if ids := batch.AssignBatch(nil, nil); len(ids) != 0 {
+		t.Errorf("empty batch gave %v", ids)
+	}
+	vals := batch.AppendValues(nil, uint32(batch.Len()-3))
+	if len(vals) != 3 || vals[2] != batch.Value(uint32(batch.Len()-1)) {
+		t.Errorf("AppendValues tail = %v", vals)
+	}
+	if vals := batch.AppendValues(nil, uint32(batch.Len())); len(vals) != 0 {
+		t.Errorf("AppendValues past the end = %v", vals)
+	}
+}
+
+func TestDictionaryLookupDoesNotAllocate(t *testing.T) {
+	d := NewDictionary()
+	vs := randomValues(3, 10_000, 0)
+	d.AssignBatch(vs, nil)
+	i := 0
+	if a := testing.AllocsPerRun(1000, func() { d.Lookup(vs[i%len(vs)]); i++ }); a != 0 {
+		t.Errorf("Lookup allocates %v times", a)
+	}
+	ids := make([]uint32, 0, len(vs))
+	if a := testing.AllocsPerRun(10, func() { ids = d.AssignBatch(vs, ids) }); a != 0 {
+		t.Errorf("AssignBatch of known values with a big enough ids slice allocates %v times", a)
+	}
+}
+
+// The memory target is at most ~24 bytes per entry at 30M entries. The
+// layout's worst case (just after doubling) is checked here on 1M entries,
+// measured both from the arrays and from the heap.
+func TestDictionaryMemoryPerEntry(t *testing.T) {
+	const n = 1 << 20
+	vs := randomValues(4, n, 0)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d := NewDictionary()
+	d.AssignBatch(vs, make([]uint32, 0, n))
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perEntry := float64(d.memBytes()) / float64(d.Len())
+	heapPerEntry := float64(after.HeapAlloc-before.HeapAlloc) / float64(d.Len())
+	t.Logf("%d entries: arrays %.1f B/entry, heap %.1f B/entry", d.Len(), perEntry, heapPerEntry)
+	if perEntry > 24 {
+		t.Errorf("arrays hold %.1f bytes per entry", perEntry)
+	}
+	if heapPerEntry > 24 {
+		t.Errorf("the heap grew by %.1f bytes per entry", heapPerEntry)
+	}
+	runtime.KeepAlive(d)
+	runtime.KeepAlive(vs) // so its freeing does not hide the dictionary's growth
+	// At 30M entries the table has 2^26 slots of 5 bytes: 335 MB, plus
+	// 8 bytes per value.
+	slots := 1 << log2(30_000_000*dictMaxLoadDen/dictMaxLoadNum+1)
+	if at30M := float64(slots*5+30_000_000*8) / 30e6; at30M > 24 {
+		t.Errorf("at 30M entries: %.1f bytes per entry", at30M)
+	}
+}
+
+func TestDictionaryRoundTrip(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 9000, 100_000} {
+		vs := randomValues(uint64(n), n, 0.2)
+		d := NewDictionary()
+		d.AssignBatch(vs, nil)
+		var buf bytes.Buffer
+		written, err := d.WriteTo(&buf)
+		if err != nil || written != int64(buf.Len()) || buf.Len() != dictHeaderSize+8*d.Len()+4 {
+			t.Fatalf("n=%d: WriteTo = %d, %v (buffer %d)", n, written, err, buf.Len())
+		}
+		again, err := ReadDictionary(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		checkAgainstMap(t, again, vs)
+		var buf2 bytes.Buffer
+		if _, err := again.WriteTo(&buf2); err != nil || !bytes.Equal(buf.Bytes(), buf2.Bytes()) {
+			t.Fatalf("n=%d: bytes differ after a round trip", n)
+		}
+		// Ids keep being handed out after the last one read.
+		v := ^uint64(0) - 1
+		if _, known := again.Lookup(v); !known {
+			if id := again.Assign(v); int(id) != d.Len() {
+				t.Errorf("n=%d: next id %d, want %d", n, id, d.Len())
+			}
+		}
+	}
+}
+
+// The byte format is pinned by a golden file.
+func TestDictionaryGoldenBytes(t *testing.T) {
+	d := NewDictionary()
+	d.AssignBatch([]uint64{3, 1, 0xdeadbeefcafef00d, 1, 2}, nil)
+	var buf bytes.Buffer
+	if _, err := d.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "dictionary_v1.golden")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("bytes\n%x\nwant\n%x", buf.Bytes(), want)
+	}
+	got, err := ReadDictionary(bytes.NewReader(want))
+	if err != nil || got.Len() != 4 || got.Value(2) != 0xdeadbeefcafef00d {
+		t.Errorf("reading the golden file: %v", err)
+	}
+}
+
+// withCRC recomputes the trailing checksum of a hand-built file.
+func withCRC(b []byte) []byte {
+	body := b[:len(b)-4]
+	return binary.LittleEndian.AppendUint32(append([]byte{}, body...), crc32.Checksum(body, crc32c))
+}
+
+func TestReadDictionaryRejectsCorruption(t *testing.T) {
+	d := NewDictionary()
+	d.AssignBatch([]uint64{10, 20, 30}, nil)
+	var buf bytes.Buffer
+	if _, err := d.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+
+	// Every truncation is an error that says so.
+	for cut := 0; cut < len(good); cut++ {
+		_, err := ReadDictionary(bytes.NewReader(good[:cut]))
+		if !errors.Is(err, ErrCorruptDictionary) || !strings.Contains(err.Error(), "truncated") {
+			t.Errorf("cut at %d: %v", cut, err)
+		}
+	}
+	// Every flipped bit is caught.
+	for i := 0; i < len(good)*8; i++ {
+		bad := append([]byte{}, good...)
+		bad[i/8] ^= 1 << (i % 8)
+		if _, err := ReadDictionary(bytes.NewReader(bad)); !errors.Is(err, ErrCorruptDictionary) {
+			t.Errorf("bit %d flipped: %v", i, err)
+		}
+	}
+
+	mutate := func(f func(b []byte)) []byte {
+		b := append([]byte{}, good...)
+		f(b)
+		return withCRC(b)
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"magic", mutate(func(b []byte) { copy(b, "NOTADICT") }), "not a dictionary"},
+		{"version", mutate(func(b []byte) { binary.LittleEndian.PutUint32(b[8:], 2) }), "unsupported version 2"},
+		{"duplicate", mutate(func(b []byte) { binary.LittleEndian.PutUint64(b[dictHeaderSize+16:], 10) }), "value 0x000000000000000a appears at ids 0 and 2"},
+		{"huge count", mutate(func(b []byte) { binary.LittleEndian.PutUint64(b[12:], 1<<40) }), "exceeds the maximum"},
+		{"count beyond data", mutate(func(b []byte) { binary.LittleEndian.PutUint64(b[12:], 1<<30) }), "truncated after"},
+		{"checksum", append(append([]byte{}, good[:len(good)-4]...), 0, 0, 0, 0), "checksum mismatch"},
+	} {
+		_, err := ReadDictionary(bytes.NewReader(c.data))
+		if !errors.Is(err, ErrCorruptDictionary) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+type failingWriter struct{ after int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.after <= 0 {
+		return 0, errors.New("disk full")
+	}
+	n := min(len(p), w.after)
+	w.after -= n
+	if n < len(p) {
+		return n, errors.New("disk full")
+	}
+	return n, nil
+}
+
+func TestDictionaryWriteToError(t *testing.T) {
+	d := NewDictionary()
+	d.AssignBatch(randomValues(5, 20_000, 0), nil)
+	for _, after := range []int{0, 10, 70_000, 160_000} {
+		n, err := d.WriteTo(&failingWriter{after: after})
+		if err == nil || n != int64(after) {
+			t.Errorf("writer failing after %d bytes: WriteTo = %d, %v", after, n, err)
+		}
+	}
+}
+
+func BenchmarkDictionaryLookup(b *testing.B) {
+	for _, n := range []int{1 << 16, 1 << 22} {
+		d := NewDictionary()
+		vs := randomValues(6, n, 0)
+		d.AssignBatch(vs, nil)
+		hits := append([]uint64{}, vs...)
+		rand.New(rand.NewPCG(1, 1)).Shuffle(n, func(i, j int) { hits[i], hits[j] = hits[j], hits[i] })
+		b.Run(fmt.Sprintf("n=%d/hit", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				d.Lookup(hits[i&(n-1)])
+				i++
+			}
+		})
+		miss := randomValues(7, n, 0)
+		b.Run(fmt.Sprintf("n=%d/miss", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				d.Lookup(miss[i&(n-1)])
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkDictionaryAssignBatch reports ns per value for batches of new
+// and of already known values.
+func BenchmarkDictionaryAssignBatch(b *testing.B) {
+	const n = 1 << 22
+	vs := randomValues(8, n, 0)
+	ids := make([]uint32, 0, n)
+	b.Run("new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d := NewDictionary()
+			ids = d.AssignBatch(vs, ids)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/value")
+	})
+	d := NewDictionary()
+	d.AssignBatch(vs, ids)
+	b.Run("known", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ids = d.AssignBatch(vs, ids)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/value")
+	})
+	b.Run("known-one-by-one", func(b *testing.B) {
+		for b.Loop() {
+			for _, v := range vs {
+				d.Assign(v)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/value")
+	})
+}
+
+// BenchmarkDictionary30M builds the 30M-entry dictionary of the memory
+// target and reports its bytes per entry (run it alone: it takes ~3 GB of
+// allocation over its life and several seconds).
+func BenchmarkDictionary30M(b *testing.B) {
+	const n = 30_000_000
+	vs := randomValues(9, n, 0)
+	ids := make([]uint32, 0, n)
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d := NewDictionary()
+		ids = d.AssignBatch(vs, ids)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(d.memBytes())/n, "B/entry")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heapB/entry")
+		runtime.KeepAlive(d)
+		runtime.KeepAlive(vs)
+		runtime.KeepAlive(ids)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package contactkey
+
+const raceEnabled = false

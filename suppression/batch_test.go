@@ -1,0 +1,298 @@
+package suppression
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/hushcrm/hush/contactkey"
+)
+
+// naive is an independent, map-based model of the decision rules.
+type naive struct {
+	lists   []naiveList // sorted by name
+	optouts map[contactkey.Key][]OptEvent
+}
+
+type naiveList struct {
+	name     string
+	kind     contactkey.Kind
+	typ      ListType
+	channels ChannelSet
+	purposes PurposeSet
+	source   string
+	since    int64
+	entries  map[uint64]int64 // value → expiry, 0 = none
+}
+
+// reasons is what a row holding only key must be told, leaving out
+// consent lists of other kinds.
+func (m *naive) reasons(key contactkey.Key, s Scope, at int64) []string {
+	var out []string
+	purposes := []string{s.Purpose}
+	if s.Sponsor != "" && s.Purpose != ThirdPartyDisclosure {
+		purposes = append(purposes, ThirdPartyDisclosure)
+	}
+	evs := m.optouts[key]
+	for _, p := range purposes {
+		for i := len(evs) - 1; i >= 0; i-- {
+			e := evs[i]
+			if e.Channels&ChannelSet(s.Channel) != 0 && (e.Purposes.All || slices.Contains(e.Purposes.Names, p)) {
+				if !e.OptIn {
+					out = append(out, fmt.Sprintf("optout:%s:%s:%d", p, e.Source, e.At))
+				}
+				break
+			}
+		}
+	}
+	var consent []string
+	for _, l := range m.lists {
+		if l.kind != key.Kind || l.channels&ChannelSet(s.Channel) == 0 {
+			continue
+		}
+		exp, in := l.entries[key.V]
+		active := in && (exp == 0 || exp > at)
+		has := func(p string) bool { return l.purposes.All || slices.Contains(l.purposes.Names, p) }
+		if l.typ == Consent {
+			if has(s.Purpose) && !active {
+				consent = append(consent, fmt.Sprintf("no_consent:%s:%s:0", l.name, l.source))
+			}
+			continue
+		}
+		if active && (has(s.Purpose) || s.Sponsor != "" && has(ThirdPartyDisclosure)) {
+			out = append(out, fmt.Sprintf("list:%s:%s:%d", l.name, l.source, l.since))
+		}
+	}
+	return append(out, consent...)
+}
+
+func render(r Reason) string {
+	if r.Code == ReasonOptOut {
+		return fmt.Sprintf("optout:%s:%s:%d", r.Purpose, r.Source, r.Since)
+	}
+	return fmt.Sprintf("%s:%s:%s:%d", r.Code, r.List, r.Source, r.Since)
+}
+
+// randomState builds the same random state in a Store and in the model.
+func randomState(t *testing.T, rng *rand.Rand, phones, hashes []uint64) (*fixture, *naive) {
+	f := newFixture(t)
+	m := &naive{optouts: map[contactkey.Key][]OptEvent{}}
+	purposes := []string{DirectMarketing, ThirdPartyDisclosure, "research"}
+	randPurposes := func() PurposeSet {
+		if rng.IntN(4) == 0 {
+			return PurposeSet{All: true}
+		}
+		var names []string
+		for _, p := range purposes {
+			if rng.IntN(2) == 0 {
+				names = append(names, p)
+			}
+		}
+		if len(names) == 0 {
+			names = []string{purposes[rng.IntN(3)]}
+		}
+		return PurposeSet{Names: names}
+	}
+	now := f.at().Unix()
+	for i := range 8 {
+		kind := contactkey.KindPhone
+		universe := phones
+		if i%3 == 2 {
+			kind, universe = contactkey.KindEmail, hashes
+		}
+		typ := Deny
+		if i%4 == 3 {
+			typ = Consent
+		}
+		spec := ListSpec{Name: fmt.Sprintf("list%d", i), Kind: kind, Type: typ, Channels: ChannelSet(1+rng.IntN(31)) & AllChannels, Purposes: randPurposes(), Source: []string{SourceNationalRegistry, SourceBounce, SourceInternal}[rng.IntN(3)]}
+		if spec.Channels == 0 {
+			spec.Channels = AllChannels
+		}
+		if err := f.s.CreateList(spec, f.next(), f.at()); err != nil {
+			t.Fatal(err)
+		}
+		nl := naiveList{name: spec.Name, kind: kind, typ: typ, channels: spec.Channels, purposes: spec.Purposes, source: spec.Source, entries: map[uint64]int64{}}
+		for range 1 + rng.IntN(3) {
+			mode := []ImportMode{Add, Add, Replace, Remove}[rng.IntN(4)]
+			n := rng.IntN(len(universe))
+			keys := make([]uint64, n)
+			exps := make([]int64, n)
+			for j := range keys {
+				keys[j] = universe[rng.IntN(len(universe))]
+				if rng.IntN(5) == 0 {
+					exps[j] = now + int64(rng.IntN(200)) - 100
+				}
+			}
+			if rng.IntN(2) == 0 {
+				slices.Sort(keys) // exercise the sorted fast path
+			}
+			staged := map[uint64]int64{}
+			for j, k := range keys {
+				if e, ok := staged[k]; ok {
+					staged[k] = laterExpiry(e, exps[j])
+				} else {
+					staged[k] = exps[j]
+				}
+			}
+			switch mode {
+			case Add:
+				for k, e := range staged {
+					if old, ok := nl.entries[k]; ok {
+						e = laterExpiry(old, e)
+					}
+					nl.entries[k] = e
+				}
+			case Replace:
+				nl.entries = staged
+			case Remove:
+				for k := range staged {
+					delete(nl.entries, k)
+				}
+			}
+			im, _ := f.s.BeginImport(spec.Name, mode)
+			im.Add(keys, exps)
+			if _, err := f.s.CommitImport(im, f.next(), f.at()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l, _ := f.s.List(spec.Name)
+		nl.since = l.UpdatedAt().Unix()
+		m.lists = append(m.lists, nl)
+	}
+	for range 400 {
+		var k contactkey.Key
+		if rng.IntN(2) == 0 {
+			k = phone(phones[rng.IntN(len(phones))])
+		} else {
+			k = email(hashes[rng.IntN(len(hashes))])
+		}
+		ev := OptEvent{Version: f.next(), At: now + int64(rng.IntN(1000)), Channels: ChannelSet(1+rng.IntN(31)) & AllChannels, Purposes: randPurposes(), Source: SourceCustomerRequest}
+		if ev.Channels == 0 {
+			ev.Channels = ChannelSet(Call)
+		}
+		var err error
+		if rng.IntN(3) == 0 {
+			ev.OptIn, ev.Evidence = true, "form"
+			err = f.s.OptIn(k, ev)
+		} else {
+			err = f.s.OptOut(k, ev)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Purposes = ev.Purposes.normalized()
+		m.optouts[k] = append(m.optouts[k], ev)
+		// Opt-ins also clear sticky lists; none of these lists is sticky.
+	}
+	return f, m
+}
+
+// DecideBatch and Decide agree with the model, key by key, on random data.
+func TestDecideBatchMatchesModel(t *testing.T) {
+	for seed := range uint64(4) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		phones := make([]uint64, 3000)
+		for i := range phones {
+			// Clustered like real numbers: a few area codes, random lines.
+			phones[i] = 12_000_000_000 + uint64(rng.IntN(5))*10_000_000 + uint64(rng.IntN(10_000_000))
+		}
+		hashes := make([]uint64, 2000)
+		for i := range hashes {
+			hashes[i] = rng.Uint64()
+		}
+		f, m := randomState(t, rng, phones, hashes)
+		now := t0.Unix() // the expiries were drawn around it
+		for _, scope := range []Scope{
+			{Call, DirectMarketing, ""}, {SMS, DirectMarketing, "acme"}, {Email, "research", "acme"},
+			{Mail, ThirdPartyDisclosure, ""}, {SMS, ThirdPartyDisclosure, "acme"}, {Push, "research", ""}, {Call, AutomatedDecision, "x"},
+		} {
+			p, err := f.s.Compile(scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := now + int64(rng.IntN(200)) - 100
+			for _, kind := range []contactkey.Kind{contactkey.KindPhone, contactkey.KindEmail} {
+				universe := phones
+				if kind == contactkey.KindEmail {
+					universe = hashes
+				}
+				for _, n := range []int{5000, 40} { // the bitmap path and the small path
+					keys := make([]uint64, n)
+					for i := range keys {
+						if rng.IntN(10) == 0 {
+							keys[i] = rng.Uint64() % 20_000_000_000 // mostly unknown
+						} else {
+							keys[i] = universe[rng.IntN(len(universe))]
+						}
+					}
+					got := make([][]string, n)
+					last := -1
+					p.DecideBatch(kind, keys, at, func(i int, r Reason) {
+						if i < last {
+							t.Fatalf("hits out of index order: %d after %d", i, last)
+						}
+						last = i
+						got[i] = append(got[i], render(r))
+					})
+					for i, v := range keys {
+						key := contactkey.Key{Kind: kind, V: v}
+						want := m.reasons(key, scope, at)
+						if !slices.Equal(got[i], want) {
+							t.Fatalf("seed %d %+v %s batch of %d, key %d: DecideBatch %v, model %v", seed, scope, kind, n, v, got[i], want)
+						}
+						_, rs := p.Decide([]contactkey.Key{key}, at, nil)
+						var single []string
+						for _, r := range rs {
+							if r.Kind == kind {
+								single = append(single, render(r))
+							}
+						}
+						if !slices.Equal(single, want) {
+							t.Fatalf("seed %d %+v key %d: Decide %v, model %v", seed, scope, v, single, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{0, 1, 2, 63, 64, 1000, 20000, 100000} {
+		for _, spread := range []uint64{1, 1 << 16, 1 << 40, ^uint64(0)} {
+			vs := make([]uint64, n)
+			idx := make([]uint32, n)
+			for i := range vs {
+				vs[i] = 5_000_000 + rng.Uint64()%spread
+				idx[i] = uint32(i)
+			}
+			orig := slices.Clone(vs)
+			radixSort(vs, idx, nil, nil)
+			if !slices.IsSorted(vs) {
+				t.Fatalf("n=%d spread=%d: not sorted", n, spread)
+			}
+			for i := range vs {
+				if orig[idx[i]] != vs[i] || i > 0 && vs[i] == vs[i-1] && idx[i] < idx[i-1] {
+					t.Fatalf("n=%d spread=%d: index %d wrong or unstable", n, spread, i)
+				}
+			}
+		}
+	}
+}
+
+func TestAdvance(t *testing.T) {
+	vals := []uint64{1, 3, 3, 5, 8, 13, 21, 34, 55, 89}
+	for j := range len(vals) + 1 {
+		for h := uint64(0); h < 100; h++ {
+			want := j
+			for want < len(vals) && vals[want] < h {
+				want++
+			}
+			if got := advance(vals, j, h); got != want {
+				t.Fatalf("advance(%d, %d) = %d, want %d", j, h, got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,36 @@
+// Package suppression holds hush's suppression sets and answers "may this
+// subject be contacted on this channel, for this purpose, for this
+// sponsor?".
+//
+// A Store keeps named lists — deny lists (do-not-call registries,
+// complaints, bounces, litigators, legal holds…) and consent lists (the
+// subjects who agreed to SMS or e-mail marketing) — as roaring bitmaps,
+// beside every customer's own opt-out and opt-in events per channel and
+// purpose. Phone lists are roaring64 bitmaps of the E.164 numbers
+// themselves (numbers cluster by area code and compress well); customer,
+// e-mail and address lists hold dense 32-bit ids that a per-kind
+// contactkey.Dictionary gives the keyed hashes.
+//
+// Every mutation carries the journal sequence number (version) and time of
+// the record that caused it, and nothing else: the Store is a deterministic
+// function of the record sequence, and WriteTo writes the same bytes for
+// the same state.
+//
+// Published lists are immutable: a commit builds a new bitmap and swaps the
+// pointer, so a Policy compiled earlier keeps a consistent view of the
+// lists while the writer moves on. The Store itself is not safe for
+// concurrent use: the engine serialises writers and readers (an RWMutex),
+// and Decide and DecideBatch read the store's dictionaries and opt-out
+// state, so they too run under the engine's read lock.
+//
+// Compile turns a Scope (channel, purpose, sponsor) into a Policy, the
+// applicable lists in decision order; Decide checks one subject (every key
+// a campaign row carries) with no allocations; DecideBatch checks many keys
+// of one kind at once by intersecting a bitmap of the batch with each
+// list. A Waterfall counts a scrub's rows per reason for the report.
+//
+// Stickiness: entries of lists whose source is a customer's own refusal
+// (customer_request, complaint) are never removed by an import — only an
+// opt-in carrying evidence removes a subject from them — and such a list
+// cannot be deleted while it holds entries.
+package suppression

@@ -1,0 +1,194 @@
+package suppression
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+	"github.com/hushcrm/hush/contactkey"
+)
+
+// Store is the whole suppression state: lists, opt-out events, and the
+// dictionaries that give hashed keys dense ids. It is not safe for
+// concurrent use (see the package comment).
+type Store struct {
+	version uint64
+	lists   map[string]*List
+	dicts   [contactkey.KindAddress + 1]*contactkey.Dictionary // nil for phone
+
+	// optouts holds every key's opt-out and opt-in events in the order
+	// they were applied. A slice is only ever appended to, so a frozen
+	// view that copied the slice header keeps reading its prefix.
+	optouts map[contactkey.Key][]OptEvent
+	// optPhones and optIDs hold the keys that have events, per kind, so a
+	// batch finds its candidates with one bitmap intersection.
+	optPhones *roaring64.Bitmap
+	optIDs    [contactkey.KindAddress + 1]*roaring.Bitmap
+	// optPurposes counts the opt-out events per named purpose: a purpose
+	// used by an event is known to Compile.
+	optPurposes map[string]int
+
+	frozen bool
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	s := &Store{
+		lists:       map[string]*List{},
+		optouts:     map[contactkey.Key][]OptEvent{},
+		optPhones:   roaring64.New(),
+		optPurposes: map[string]int{},
+	}
+	for _, k := range contactkey.Kinds {
+		if k.Hashed() {
+			s.dicts[k] = contactkey.NewDictionary()
+			s.optIDs[k] = roaring.New()
+		}
+	}
+	return s
+}
+
+// Version is the journal sequence number of the last record applied.
+func (s *Store) Version() uint64 { return s.version }
+
+// Dictionary returns the dense-id dictionary of a hashed kind (nil for
+// phones and unknown kinds), for the engine to journal its growth
+// (AppendValues). Callers must not assign ids through it.
+func (s *Store) Dictionary(k contactkey.Kind) *contactkey.Dictionary {
+	if !k.Valid() {
+		return nil
+	}
+	return s.dicts[k]
+}
+
+// mutate checks that a mutation may run at version and records it.
+func (s *Store) mutate(version uint64) error {
+	if s.frozen {
+		return ErrFrozen
+	}
+	if version < s.version {
+		return fmt.Errorf("%w: %d < %d", ErrStaleVersion, version, s.version)
+	}
+	return nil
+}
+
+// CreateList adds an empty list. The spec's purposes are stored sorted and
+// deduplicated.
+func (s *Store) CreateList(spec ListSpec, version uint64, at time.Time) error {
+	if err := s.mutate(version); err != nil {
+		return err
+	}
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	if _, ok := s.lists[spec.Name]; ok {
+		return fmt.Errorf("%w: %q", ErrListExists, spec.Name)
+	}
+	spec.Purposes = spec.Purposes.normalized()
+	ns := at.UnixNano()
+	s.lists[spec.Name] = &List{
+		spec:      spec,
+		version:   version,
+		createdAt: ns,
+		updatedAt: ns,
+		entries:   newSet(spec.Kind == contactkey.KindPhone),
+		dict:      s.dicts[spec.Kind],
+	}
+	s.version = version
+	return nil
+}
+
+// DeleteList removes a list. A sticky list (customer_request, complaint)
+// that still holds entries cannot be deleted: that would undo refusals
+// customers made (ErrStickyList).
+func (s *Store) DeleteList(name string, version uint64, at time.Time) error {
+	if err := s.mutate(version); err != nil {
+		return err
+	}
+	l, ok := s.lists[name]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownList, name)
+	}
+	if l.spec.Sticky() && l.Len() > 0 {
+		return fmt.Errorf("%w: %q has %d entries from %s", ErrStickyList, name, l.Len(), l.spec.Source)
+	}
+	delete(s.lists, name)
+	s.version = version
+	return nil
+}
+
+// List returns the current version of a list.
+func (s *Store) List(name string) (*List, bool) {
+	l, ok := s.lists[name]
+	return l, ok
+}
+
+// Lists returns the current lists sorted by name.
+func (s *Store) Lists() []*List {
+	names := slices.Sorted(maps.Keys(s.lists))
+	out := make([]*List, len(names))
+	for i, n := range names {
+		out[i] = s.lists[n]
+	}
+	return out
+}
+
+// MemoryBytes estimates the memory the store holds: lists, dictionaries
+// and opt-out state.
+func (s *Store) MemoryBytes() uint64 {
+	var n uint64
+	for _, l := range s.lists {
+		n += l.MemoryBytes()
+	}
+	for _, d := range s.dicts {
+		if d != nil {
+			n += uint64(d.Len()) * 19 // see contactkey.Dictionary
+		}
+	}
+	n += s.optPhones.GetSizeInBytes()
+	for _, b := range s.optIDs {
+		if b != nil {
+			n += b.GetSizeInBytes()
+		}
+	}
+	for _, evs := range s.optouts {
+		n += 48 + uint64(cap(evs))*uint64(optEventSize)
+		for _, e := range evs {
+			n += uint64(len(e.Evidence))
+		}
+	}
+	return n
+}
+
+// Freeze returns a read-only view of the store as it is now, for long
+// scrubs that must not see changes half-way. The view shares the
+// immutable lists and copies the opt-out index and the small maps, so
+// later changes to s do not show in it. It shares the dictionaries, which
+// the writer keeps growing: callers still hold the engine's read lock
+// around Decide, DecideBatch and List.Contains on the view. Call Freeze
+// under that lock too. Mutations of the view fail with ErrFrozen.
+func (s *Store) Freeze() *Store {
+	v := &Store{
+		version:     s.version,
+		lists:       maps.Clone(s.lists),
+		dicts:       s.dicts,
+		optouts:     make(map[contactkey.Key][]OptEvent, len(s.optouts)),
+		optPhones:   s.optPhones.Clone(),
+		optPurposes: maps.Clone(s.optPurposes),
+		frozen:      true,
+	}
+	for k, evs := range s.optouts {
+		// Cap the copy at its length: an append by s never writes into
+		// the view's visible range, and the view never appends.
+		v.optouts[k] = evs[:len(evs):len(evs)]
+	}
+	for i, b := range s.optIDs {
+		if b != nil {
+			v.optIDs[i] = b.Clone()
+		}
+	}
+	return v
+}
