@@ -77,9 +77,9 @@ func TestScopeRules(t *testing.T) {
 	}{
 		{Scope{Call, DirectMarketing, ""}, phone(100), []string{"list:dnc"}},
 		{Scope{SMS, DirectMarketing, ""}, phone(100), []string{"list:dnc"}},
-		{Scope{Email, DirectMarketing, ""}, phone(100), []string{}},            // channel not covered
-		{Scope{Call, AutomatedDecision, ""}, phone(100), []string{}},           // purpose not covered
-		{Scope{Call, DirectMarketing, ""}, phone(200), []string{}},             // first party: disclosure list does not apply
+		{Scope{Email, DirectMarketing, ""}, phone(100), []string{}},  // channel not covered
+		{Scope{Call, AutomatedDecision, ""}, phone(100), []string{}}, // purpose not covered
+		{Scope{Call, DirectMarketing, ""}, phone(200), []string{}},   // first party: disclosure list does not apply
 		{Scope{Call, DirectMarketing, "acme"}, phone(200), []string{"list:no_partners"}},
 		{Scope{Call, "research", "acme"}, phone(200), []string{"list:no_partners"}}, // any purpose, when sponsored
 		{Scope{Call, "research", ""}, phone(100), []string{"list:research"}},
@@ -151,7 +151,7 @@ func TestConsent(t *testing.T) {
 		{[]contactkey.Key{email(0xe1)}, now, []string{"no_consent:sms_ok"}}, // no phone at all
 		{[]contactkey.Key{phone(1)}, now, []string{"no_consent:email_ok"}},
 		{[]contactkey.Key{phone(2), email(0xe1)}, now + 99, []string{}},
-		{[]contactkey.Key{phone(2), email(0xe1)}, now + 100, []string{"no_consent:sms_ok"}}, // expired
+		{[]contactkey.Key{phone(2), email(0xe1)}, now + 100, []string{"no_consent:sms_ok"}},     // expired
 		{[]contactkey.Key{phone(1), phone(9), email(0xe1)}, now, []string{"no_consent:sms_ok"}}, // every phone must consent
 		{[]contactkey.Key{phone(1), email(0xe2)}, now, []string{"no_consent:email_ok"}},         // hash never seen
 	}
