@@ -113,27 +113,35 @@ func (e *Engine) Policy(scope suppression.Scope) (*suppression.Policy, journal.S
 	var ver journal.Seq
 	err := e.Read(func(st *suppression.Store, v journal.Seq) error {
 		ver = v
-		e.policyMu.Lock()
-		c, ok := e.policies[scope]
-		e.policyMu.Unlock()
-		if ok && c.version == v {
-			p = c.policy
-			return nil
-		}
 		var err error
-		p, err = st.Compile(scope)
-		if err != nil {
-			return err
-		}
-		e.policyMu.Lock()
-		if len(e.policies) > 1024 {
-			clear(e.policies)
-		}
-		e.policies[scope] = cachedPolicy{version: v, policy: p}
-		e.policyMu.Unlock()
-		return nil
+		p, err = e.policyLocked(st, v, scope)
+		return err
 	})
 	return p, ver, err
+}
+
+// policyLocked runs with the read lock held.
+func (e *Engine) policyLocked(st *suppression.Store, v journal.Seq, scope suppression.Scope) (*suppression.Policy, error) {
+	if c := e.policies.Load(); c != nil && c.version == v {
+		if p, ok := c.m[scope]; ok {
+			return p, nil
+		}
+	}
+	p, err := st.Compile(scope)
+	if err != nil {
+		return nil, err
+	}
+	e.policyMu.Lock()
+	defer e.policyMu.Unlock()
+	next := &policyCache{version: v, m: map[suppression.Scope]*suppression.Policy{}}
+	if c := e.policies.Load(); c != nil && c.version == v && len(c.m) < 1024 {
+		for k, x := range c.m {
+			next.m[k] = x
+		}
+	}
+	next.m[scope] = p
+	e.policies.Store(next)
+	return p, nil
 }
 
 // Decision is the answer to a check.
@@ -147,15 +155,15 @@ type Decision struct {
 // contacted for scope at time at. It reads the published state and never
 // waits for a bulk import.
 func (e *Engine) Check(scope suppression.Scope, keys []contactkey.Key, at time.Time, reasons []suppression.Reason) (Decision, error) {
-	p, _, err := e.Policy(scope)
+	var d Decision
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	p, err := e.policyLocked(e.store, e.applied, scope)
 	if err != nil {
 		return Decision{}, err
 	}
-	var d Decision
-	e.mu.RLock()
 	d.Allowed, d.Reasons = p.Decide(keys, at.Unix(), reasons[:0])
 	d.Version = e.applied
-	e.mu.RUnlock()
 	return d, nil
 }
 

@@ -71,13 +71,15 @@ type Engine struct {
 	// (guarded by mu; nil during recovery, when nobody is waiting).
 	commitResults map[uint64]suppression.ImportResult
 
+	// policies caches compiled policies for the current version; readers
+	// load it without locking, a miss copies it with one more entry.
 	policyMu sync.Mutex
-	policies map[suppression.Scope]cachedPolicy
+	policies atomic.Pointer[policyCache]
 }
 
-type cachedPolicy struct {
+type policyCache struct {
 	version journal.Seq
-	policy  *suppression.Policy
+	m       map[suppression.Scope]*suppression.Policy
 }
 
 type openImport struct {
@@ -115,14 +117,13 @@ func Open(ctx context.Context, j journal.Journal, opts Options) (*Engine, error)
 		opts.Logf = func(string, ...any) {}
 	}
 	e := &Engine{
-		j:        j,
-		opts:     opts,
-		store:    suppression.NewStore(),
-		reqs:     make(chan *request, 1024),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
-		imports:  map[uint64]*openImport{},
-		policies: map[suppression.Scope]cachedPolicy{},
+		j:       j,
+		opts:    opts,
+		store:   suppression.NewStore(),
+		reqs:    make(chan *request, 1024),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		imports: map[uint64]*openImport{},
 	}
 	e.nextImportID.Store(1)
 	if err := e.recover(); err != nil {
