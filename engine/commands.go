@@ -120,8 +120,11 @@ func (e *Engine) Policy(scope suppression.Scope) (*suppression.Policy, journal.S
 	return p, ver, err
 }
 
-// policyLocked runs with the read lock held.
-func (e *Engine) policyLocked(st *suppression.Store, v journal.Seq, scope suppression.Scope) (*suppression.Policy, error) {
+// policyLocked runs with the read lock held. Policies depend on the lists
+// only (opt-outs are read live), so the cache is keyed on the store's
+// lists version and a stream of opt-outs does not force recompiles.
+func (e *Engine) policyLocked(st *suppression.Store, _ journal.Seq, scope suppression.Scope) (*suppression.Policy, error) {
+	v := journal.Seq(st.ListsVersion())
 	if c := e.policies.Load(); c != nil && c.version == v {
 		if p, ok := c.m[scope]; ok {
 			return p, nil
