@@ -18,9 +18,10 @@ const smallBatch = 64
 // kinds are the caller's (ConsentKinds): a row lacking a key of such a
 // kind fails them.
 //
-// It sorts the batch (radix), builds a bitmap of it, and intersects that
-// with each list and with the set of keys that have opt-outs, so its cost
-// follows the batch and the hits, not one random probe per key and list.
+// It sorts the batch (radix) and walks each list alongside it, or probes
+// the list key by key in ascending order when the list has many more
+// containers than the batch has keys (set.probe); lists in the policy's
+// union of a kind are probed only for the keys the union holds.
 // Like Decide it needs the engine's read lock.
 func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit func(i int, r Reason)) {
 	n := len(keys)
@@ -58,8 +59,13 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 
 	// Values the lists use, with the index they came from; hashes with
 	// no dictionary id are in no list and have no opt-out.
-	vals := make([]uint64, 0, n)
-	idx := make([]uint32, 0, n)
+	sc, _ := p.scratch.Get().(*batchScratch)
+	if sc == nil {
+		sc = &batchScratch{}
+	}
+	defer p.scratch.Put(sc)
+	vals := sc.vals[:0]
+	idx := sc.idx[:0]
 	for i, k := range keys {
 		v, ok := k, true
 		if !phone {
@@ -72,17 +78,45 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 			idx = append(idx, uint32(i))
 		}
 	}
-	radixSort(vals, idx, nil, nil)
-	batch := newSet(phone)
-	batch.addSorted(vals)
+	sc.vals, sc.idx = vals, idx
+	sc.tmp, sc.itmp = grow(sc.tmp, len(vals)), grow(sc.itmp, len(vals))
+	radixSort(vals, idx, sc.tmp, sc.itmp)
+	// u: the distinct values; their indexes are idx[starts[k]:starts[k+1]].
+	u := sc.u[:0]
+	starts := sc.starts[:0]
+	for j, v := range vals {
+		if j == 0 || v != vals[j-1] {
+			u = append(u, v)
+			starts = append(starts, int32(j))
+		}
+	}
+	starts = append(starts, int32(len(vals)))
+	sc.u, sc.starts = u, starts
+	batch := &sortedBatch{u: u, phone: phone}
 
 	words := (n + 63) / 64
-	hitBits := make([]uint64, words*len(steps))
-	buf := make([]uint64, 4096)
-	for si, st := range steps {
+	hitBits := grow(sc.bits, words*len(steps))
+	clear(hitBits)
+	sc.bits = hitBits
+	mark := func(si int, k int, on bool) {
 		b := hitBits[si*words : (si+1)*words]
+		for _, i := range idx[starts[k]:starts[k+1]] {
+			if on {
+				b[i>>6] |= 1 << (i & 63)
+			} else {
+				b[i>>6] &^= 1 << (i & 63)
+			}
+		}
+	}
+	var unionHits []int
+	if p.union[kind].b32 != nil || p.union[kind].b64 != nil {
+		p.union[kind].probe(batch, p.unionContainers[kind], func(k int) { unionHits = append(unionHits, k) })
+	}
+	for si, st := range steps {
+		l := st.list
 		if st.consent {
 			// Every index fails until found active in the list.
+			b := hitBits[si*words : (si+1)*words]
 			for w := range b {
 				b[w] = ^uint64(0)
 			}
@@ -90,25 +124,21 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 				b[words-1] = 1<<r - 1
 			}
 		}
-		l := st.list
-		checkExp := l.exp.len() > 0
-		j := 0
-		setAnd(batch, l.entries).each(buf, func(hs []uint64) {
-			for _, h := range hs {
-				j = advance(vals, j, h)
-				active := !checkExp || func() bool { e := l.exp.lookup(h); return e == 0 || e > at }()
-				for ; j < len(vals) && vals[j] == h; j++ {
-					i := idx[j]
-					if st.consent {
-						if active {
-							b[i>>6] &^= 1 << (i & 63)
-						}
-					} else if active {
-						b[i>>6] |= 1 << (i & 63)
-					}
+		found := func(k int) {
+			if e := l.exp.lookup(u[k]); e == 0 || e > at {
+				mark(si, k, !st.consent)
+			}
+		}
+		if st.filtered {
+			// Only what the union holds can be in this list.
+			for _, k := range unionHits {
+				if l.entries.contains(u[k]) {
+					found(k)
 				}
 			}
-		})
+			continue
+		}
+		l.entries.probe(batch, l.containers(), found)
 	}
 
 	type optHit struct {
@@ -118,26 +148,16 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 	var opts []optHit
 	if hasOpt {
 		c := p.scope.Channel
-		j := 0
-		setAnd(batch, optSet).each(buf, func(hs []uint64) {
-			for _, h := range hs {
-				j = advance(vals, j, h)
-				if j == len(vals) || vals[j] != h {
-					continue
-				}
-				key := contactkey.Key{Kind: kind, V: keys[idx[j]]}
-				evs := s.optouts[key]
-				var rs [2]Reason
-				nr := 0
-				for _, purpose := range p.purposes[:p.nPurposes] {
-					if e, ok := decideOptOut(evs, c, purpose); ok {
-						rs[nr] = Reason{Code: ReasonOptOut, List: OptOutsList, Source: e.Source, Since: e.At, Kind: kind, Purpose: purpose}
-						nr++
-					}
-				}
-				for ; j < len(vals) && vals[j] == h; j++ {
-					for _, r := range rs[:nr] {
-						opts = append(opts, optHit{int(idx[j]), r})
+		// The opt-out index changes with every opt-out: its container
+		// count is not kept, and its cardinality bounds it.
+		optSet.probe(batch, optSet.card(), func(k int) {
+			key := contactkey.Key{Kind: kind, V: keys[idx[starts[k]]]}
+			evs := s.optouts[key]
+			for _, purpose := range p.purposes[:p.nPurposes] {
+				if e, ok := decideOptOut(evs, c, purpose); ok {
+					r := Reason{Code: ReasonOptOut, List: OptOutsList, Source: e.Source, Since: e.At, Kind: kind, Purpose: purpose}
+					for _, i := range idx[starts[k]:starts[k+1]] {
+						opts = append(opts, optHit{int(i), r})
 					}
 				}
 			}
@@ -171,19 +191,18 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 	}
 }
 
-// advance returns the first position >= j whose value is >= h (vals
-// sorted), galloping so that sparse hits cost O(log gap) each.
-func advance(vals []uint64, j int, h uint64) int {
-	if j >= len(vals) || vals[j] >= h {
-		return j
+// batchScratch holds DecideBatch's buffers between calls (Policy.scratch):
+// a scrub calls it for batch after batch of the same size.
+type batchScratch struct {
+	vals, tmp, u []uint64
+	idx, itmp    []uint32
+	starts       []int32
+	bits         []uint64
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
 	}
-	step := 1
-	lo := j
-	for lo+step < len(vals) && vals[lo+step] < h {
-		lo += step
-		step *= 2
-	}
-	hi := min(lo+step, len(vals))
-	k, _ := slices.BinarySearch(vals[lo+1:hi], h)
-	return lo + 1 + k
+	return s[:n]
 }

@@ -26,8 +26,12 @@
 // Compile turns a Scope (channel, purpose, sponsor) into a Policy, the
 // applicable lists in decision order; Decide checks one subject (every key
 // a campaign row carries) with no allocations; DecideBatch checks many keys
-// of one kind at once by intersecting a bitmap of the batch with each
-// list. A Waterfall counts a scrub's rows per reason for the report.
+// of one kind at once, sorted, walking or intersecting each list. Where a
+// policy has three or more deny lists of a kind it also holds the union of
+// all but the largest, so a clean key costs two probes, not one per list;
+// policies over the same list versions share it. A Policy stays current
+// while Store.ListsVersion does not move: it reads opt-outs live. A
+// Waterfall counts a scrub's rows per reason for the report.
 //
 // Stickiness: entries of lists whose source is a customer's own refusal
 // (customer_request, complaint) are never removed by an import — only an

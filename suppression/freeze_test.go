@@ -94,3 +94,52 @@ func TestPolicyKeepsItsListVersions(t *testing.T) {
 		t.Errorf("ListRef %+v", refs[0])
 	}
 }
+
+// Readers share a policy (its scratch pool, digests and container counts
+// are filled in concurrently), and a frozen view keeps answering while
+// the writer changes the live store. Run with -race. Only phone keys are
+// used by the view's readers: the dictionaries are shared with the live
+// store, which is why the engine's read lock is still needed for hashed
+// kinds.
+func TestConcurrentReaders(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"a", "b", "c", "d"} {
+		f.list(name, contactkey.KindPhone, Deny, "call", "all", SourceNationalRegistry)
+		f.imp(name, Add, samplePhones(uint64(len(name)+int(name[0])), 50_000, 40), nil)
+	}
+	f.optOut(phone(1), "call", "all", "")
+	view := f.s.Freeze()
+	p, err := view.Compile(Scope{Call, DirectMarketing, ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := samplePhones(4, 40_000, 40)
+	want := 0
+	p.DecideBatch(contactkey.KindPhone, keys, 0, func(int, Reason) { want++ })
+	done := make(chan int)
+	for g := range 4 {
+		go func() {
+			total := 0
+			for range 5 {
+				hits := 0
+				p.DecideBatch(contactkey.KindPhone, keys[:len(keys)-g], 0, func(int, Reason) { hits++ })
+				if g == 0 && hits != want {
+					total = -1 << 30
+				}
+				total += hits
+				p.Decide([]contactkey.Key{phone(keys[g])}, 0, nil)
+				p.Lists()
+			}
+			done <- total
+		}()
+	}
+	for i := range 20 { // the writer
+		f.imp("a", Add, []uint64{keys[i]}, nil)
+		f.optOut(phone(keys[i+100]), "call", "all", "")
+	}
+	for range 4 {
+		if <-done < 0 {
+			t.Error("a reader saw the frozen view change")
+		}
+	}
+}

@@ -155,20 +155,21 @@ func (im *Import) Add(keys []uint64, expires []int64) {
 		return
 	}
 	if sortedAscending(keys) {
-		if len(im.parts) > 0 && keys[0] > im.lastMax {
+		switch {
+		case len(im.parts) > 0 && keys[0] > im.lastMax:
 			im.parts[len(im.parts)-1].addSorted(keys)
 			im.lastMax = keys[len(keys)-1]
 			return
-		}
-		if len(keys) >= 1<<16 {
+		case len(im.parts) == 0 && len(im.pending) == 0, len(keys) >= 1<<16:
 			p := newSet(true)
 			p.addSorted(keys)
 			im.pushPart(p, keys[len(keys)-1])
 			return
 		}
 	}
-	for _, k := range keys {
-		im.addPhone(k)
+	im.pending = append(im.pending, keys...)
+	if len(im.pending) >= pendingCap {
+		im.flushPending()
 	}
 }
 
@@ -334,5 +335,6 @@ func (s *Store) CommitImport(im *Import, version uint64, at time.Time) (ImportRe
 	}
 	final.optimize()
 	s.lists[im.list] = l.with(final, exp, version, at.UnixNano())
+	s.listsVersion = version
 	return res, nil
 }

@@ -71,15 +71,23 @@ func TestImportVersions(t *testing.T) {
 		t.Fatalf("version %d updated %v, want %d %v", l1.Version(), l1.UpdatedAt(), f.v, f.at())
 	}
 	d1 := l1.Digest()
+	lv := f.s.ListsVersion()
 	// Nothing changes: same list, same version.
 	f.imp("l", Add, []uint64{2, 1}, nil)
 	if l2, _ := f.s.List("l"); l2 != l1 {
 		t.Error("a no-op commit published a new version")
 	}
+	f.optOut(phone(9), "all", "all", "")
+	if f.s.ListsVersion() != lv {
+		t.Error("a no-op commit or an opt-out moved ListsVersion")
+	}
 	if f.s.Version() != f.v {
 		t.Errorf("store version %d, want %d", f.s.Version(), f.v)
 	}
 	f.imp("l", Add, []uint64{3}, nil)
+	if f.s.ListsVersion() != f.v {
+		t.Errorf("ListsVersion %d after a change at %d", f.s.ListsVersion(), f.v)
+	}
 	l3, _ := f.s.List("l")
 	if l3 == l1 || l3.Version() != f.v || l3.Digest() == d1 {
 		t.Error("a change must publish a new version with a new digest")

@@ -151,6 +151,17 @@ type List struct {
 
 	digestOnce sync.Once
 	digest     [32]byte
+
+	containersOnce sync.Once
+	nContainers    uint64
+}
+
+// containers is the number of roaring containers of the entries, which
+// DecideBatch weighs against the batch size. Computed once per version;
+// safe for concurrent readers.
+func (l *List) containers() uint64 {
+	l.containersOnce.Do(func() { l.nContainers = l.entries.containerCount() })
+	return l.nContainers
 }
 
 // Spec returns the list's spec. Its Purposes.Names must not be modified.

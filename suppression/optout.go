@@ -121,6 +121,7 @@ func (s *Store) OptIn(key contactkey.Key, ev OptEvent) error {
 			}
 		}
 		s.lists[name] = l.with(entries, exp, ev.Version, ev.At*1e9)
+		s.listsVersion = ev.Version
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package suppression
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hushcrm/hush/contactkey"
@@ -66,7 +68,17 @@ type step struct {
 	list    *List
 	consent bool
 	reason  Reason // prefilled for this list
+	// filtered: the list is in its kind's union (Policy.union), so a key
+	// absent from the union need not be probed against it.
+	filtered bool
 }
+
+// minUnionLists is how many deny lists of one kind a policy needs before
+// it builds their union. A row is checked against the largest list and
+// the union of the others: two probes instead of one per list for the
+// clean rows that are the bulk of any scrub. The largest list stays out
+// of the union so the union costs no more memory than the smaller lists.
+const minUnionLists = 3
 
 // Policy is a scope compiled against one state of the store: the lists
 // that apply, in decision order (deny lists by name, then consent lists by
@@ -77,13 +89,19 @@ type step struct {
 // lock (they read the store's dictionaries and opt-outs); any number of
 // goroutines may call them at once.
 type Policy struct {
-	store     *Store
-	scope     Scope
-	version   uint64
-	purposes  [2]string // the scope's purpose, then third_party_disclosure when sponsored
-	nPurposes int
-	steps     []step
-	kinds     []contactkey.Kind // consent kinds
+	store        *Store
+	scope        Scope
+	version      uint64
+	listsVersion uint64
+	purposes     [2]string // the scope's purpose, then third_party_disclosure when sponsored
+	nPurposes    int
+	steps        []step
+	kinds        []contactkey.Kind // consent kinds
+	union        [contactkey.KindAddress + 1]set
+	// unionContainers is the container count of each union.
+	unionContainers [contactkey.KindAddress + 1]uint64
+
+	scratch sync.Pool // *batchScratch
 }
 
 // Compile builds the policy for scope. A purpose that is neither standard
@@ -103,7 +121,7 @@ func (s *Store) Compile(scope Scope) (*Policy, error) {
 	if !s.knownPurpose(scope.Purpose, lists) {
 		return nil, fmt.Errorf("%w %q (not standard, and no list or opt-out uses it)", ErrUnknownPurpose, scope.Purpose)
 	}
-	p := &Policy{store: s, scope: scope, version: s.version}
+	p := &Policy{store: s, scope: scope, version: s.version, listsVersion: s.listsVersion}
 	p.purposes[0], p.nPurposes = scope.Purpose, 1
 	sponsored := scope.Sponsor != "" && scope.Purpose != ThirdPartyDisclosure
 	if sponsored {
@@ -133,9 +151,67 @@ func (s *Store) Compile(scope Scope) (*Policy, error) {
 			p.steps = append(p.steps, step{list: l, reason: r})
 		}
 	}
+	p.buildUnions()
 	p.steps = append(p.steps, consent...)
 	slices.Sort(p.kinds)
 	return p, nil
+}
+
+// buildUnions builds, for each kind with at least minUnionLists deny
+// lists, the union of all of them but the largest.
+func (p *Policy) buildUnions() {
+	for _, kind := range contactkey.Kinds {
+		var idx []int
+		for i, st := range p.steps {
+			if st.list.spec.Kind == kind {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) < minUnionLists {
+			continue
+		}
+		largest := idx[0]
+		for _, i := range idx[1:] {
+			if p.steps[i].list.Len() > p.steps[largest].list.Len() {
+				largest = i
+			}
+		}
+		var parts []set
+		var key strings.Builder
+		for _, i := range idx {
+			l := p.steps[i].list
+			fmt.Fprintf(&key, "%s@%d/", l.spec.Name, l.version)
+			if i != largest {
+				parts = append(parts, l.entries)
+				p.steps[i].filtered = true
+			}
+		}
+		e := p.store.union(key.String(), parts)
+		p.union[kind], p.unionContainers[kind] = e.set, e.containers
+	}
+}
+
+// union returns the union of parts, from the store's cache when a policy
+// over the same list versions built it already (key names them).
+func (s *Store) union(key string, parts []set) unionEntry {
+	s.unionMu.Lock()
+	defer s.unionMu.Unlock()
+	if s.unionsAt != s.listsVersion || s.unions == nil {
+		// Lists changed: policies compiled from now on use new unions;
+		// older policies keep theirs.
+		s.unions, s.unionsAt = map[string]unionEntry{}, s.listsVersion
+	}
+	if e, ok := s.unions[key]; ok {
+		return e
+	}
+	u := parts[0]
+	for _, part := range parts[1:] {
+		u = setOr(u, part)
+	}
+	u.optimize()
+	e := unionEntry{set: u, containers: u.containerCount()}
+	s.unions[key] = e
+	return e
 }
 
 func (s *Store) knownPurpose(name string, lists []*List) bool {
@@ -155,6 +231,10 @@ func (p *Policy) Scope() Scope { return p.scope }
 
 // Version is the store version the policy was compiled at.
 func (p *Policy) Version() uint64 { return p.version }
+
+// ListsVersion is the store's ListsVersion at Compile: the policy is
+// current for as long as the store's ListsVersion equals it.
+func (p *Policy) ListsVersion() uint64 { return p.listsVersion }
 
 // Lists returns the applied lists in decision order, with their digests
 // (computed on first use for each list version: for a list of hundreds of
@@ -203,22 +283,6 @@ func (p *Policy) decide(keys []contactkey.Key, at int64, reasons []Reason, only 
 	out = reasons[:0]
 	s := p.store
 	c := p.scope.Channel
-	if len(s.optouts) > 0 {
-		for _, k := range keys {
-			evs := s.optouts[k]
-			if len(evs) == 0 {
-				continue
-			}
-			for _, purpose := range p.purposes[:p.nPurposes] {
-				if e, ok := decideOptOut(evs, c, purpose); ok {
-					out = append(out, Reason{Code: ReasonOptOut, List: OptOutsList, Source: e.Source, Since: e.At, Kind: k.Kind, Purpose: purpose})
-				}
-			}
-		}
-	}
-	if len(p.steps) == 0 {
-		return len(out) == 0, out
-	}
 	// Resolve each key once, not once per list.
 	var vals [8]uint64
 	var resolved uint8
@@ -234,11 +298,55 @@ func (p *Policy) decide(keys []contactkey.Key, at int64, reasons []Reason, only 
 		}
 		return s.resolve(keys[i])
 	}
+	if len(s.optouts) > 0 {
+		for i, k := range keys {
+			if k.Kind != contactkey.KindPhone {
+				// A hashed key with events has a dictionary id in the
+				// kind's opt-out index: most keys are ruled out without
+				// hashing the key into the map.
+				id, ok := value(i)
+				if !ok || !k.Kind.Valid() || !s.optIDs[k.Kind].Contains(uint32(id)) {
+					continue
+				}
+			}
+			evs := s.optouts[k]
+			if len(evs) == 0 {
+				continue
+			}
+			for _, purpose := range p.purposes[:p.nPurposes] {
+				if e, ok := decideOptOut(evs, c, purpose); ok {
+					out = append(out, Reason{Code: ReasonOptOut, List: OptOutsList, Source: e.Source, Since: e.At, Kind: k.Kind, Purpose: purpose})
+				}
+			}
+		}
+	}
+	if len(p.steps) == 0 {
+		return len(out) == 0, out
+	}
+	// Per kind, whether the union was probed and whether a key was in it.
+	var probed, inUnion uint8
 	for si := range p.steps {
 		st := &p.steps[si]
 		kind := st.list.spec.Kind
 		if only != 0 && kind != only {
 			continue
+		}
+		if st.filtered {
+			if probed&(1<<kind) == 0 {
+				probed |= 1 << kind
+				for i, k := range keys {
+					if k.Kind != kind {
+						continue
+					}
+					if v, ok := value(i); ok && p.union[kind].contains(v) {
+						inUnion |= 1 << kind
+						break
+					}
+				}
+			}
+			if inUnion&(1<<kind) == 0 {
+				continue
+			}
 		}
 		if !st.consent {
 			for i, k := range keys {

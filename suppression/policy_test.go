@@ -249,3 +249,35 @@ func TestDecideZeroAllocs(t *testing.T) {
 		t.Errorf("reasons %v, want %v", codes(reasons), want)
 	}
 }
+
+// Policies over the same list versions share one union; a list change
+// gives later policies a new one and leaves the old policy's alone.
+func TestPolicyUnions(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"a", "b", "c"} {
+		f.list(n, contactkey.KindPhone, Deny, "call,sms", "direct_marketing", SourceInternal)
+	}
+	f.imp("a", Add, []uint64{1, 2, 3}, nil) // the largest: left out of the union
+	f.imp("b", Add, []uint64{4}, nil)
+	f.imp("c", Add, []uint64{5}, nil)
+	p1 := f.policy(Call, DirectMarketing, "")
+	p2 := f.policy(SMS, DirectMarketing, "x")
+	u1 := p1.union[contactkey.KindPhone]
+	if u1.b64 == nil || u1.b64 != p2.union[contactkey.KindPhone].b64 || u1.card() != 2 {
+		t.Fatalf("union not built or not shared: %v", u1.b64)
+	}
+	f.imp("c", Add, []uint64{6}, nil)
+	p3 := f.policy(Call, DirectMarketing, "")
+	if p3.union[contactkey.KindPhone].card() != 3 || u1.card() != 2 {
+		t.Error("a list change must give new policies a new union and keep the old")
+	}
+	for _, tc := range []struct {
+		p    *Policy
+		v    uint64
+		want []string
+	}{{p1, 5, []string{"list:c"}}, {p1, 6, []string{}}, {p3, 6, []string{"list:c"}}, {p3, 2, []string{"list:a"}}, {p3, 4, []string{"list:b"}}} {
+		if _, rs := tc.p.Decide([]contactkey.Key{phone(tc.v)}, 0, nil); !slices.Equal(codes(rs), tc.want) {
+			t.Errorf("phone %d: %v, want %v", tc.v, codes(rs), tc.want)
+		}
+	}
+}

@@ -286,3 +286,90 @@ func mergeExpiries(final set, old expiries, oldSet set, staged []expPair, staged
 	}
 	return out
 }
+
+// sortedBatch is a batch's distinct values, ascending, and (built on
+// first use) a bitmap of them.
+type sortedBatch struct {
+	u     []uint64
+	phone bool
+	bm    set
+	built bool
+}
+
+func (b *sortedBatch) bitmap() set {
+	if !b.built {
+		b.bm = newSet(b.phone)
+		b.bm.addSorted(b.u)
+		b.built = true
+	}
+	return b.bm
+}
+
+// probe calls fn(k) for every k whose b.u[k] is in s, in ascending k.
+// containers is (an upper bound of) the number of roaring containers of
+// s. Three ways, by what they cost (measured on 2 cores, phone lists of
+// 2M numbers over 400 area codes):
+//   - a batch with many values per container of s: intersect a bitmap of
+//     the batch with s (~8 ms per list for 1M keys, after a one-off ~20 ms
+//     to build the batch bitmap), then map the hits back to k;
+//   - a list with several times more containers than the batch has
+//     values: Contains per value, ascending (~75-130 ns each);
+//   - otherwise walk an iterator alongside the batch (~17 ns per
+//     container of s plus ~20-30 ns per value).
+func (s set) probe(b *sortedBatch, containers uint64, fn func(k int)) {
+	u := b.u
+	if len(u) == 0 {
+		return
+	}
+	switch n := uint64(len(u)); {
+	case n > 2*containers && n >= 1<<14:
+		k := 0
+		setAnd(b.bitmap(), s).each(make([]uint64, 1024), func(hs []uint64) {
+			for _, h := range hs {
+				for u[k] < h {
+					k++
+				}
+				fn(k)
+			}
+		})
+	case 17*containers > 55*n:
+		for k, v := range u {
+			if s.contains(v) {
+				fn(k)
+			}
+		}
+	case s.b64 != nil:
+		it := s.b64.Iterator()
+		for k, v := range u {
+			it.AdvanceIfNeeded(v)
+			if !it.HasNext() {
+				return
+			}
+			if it.PeekNext() == v {
+				fn(k)
+			}
+		}
+	default:
+		it := s.b32.Iterator()
+		for k, v := range u {
+			if v > 0xffffffff {
+				return
+			}
+			it.AdvanceIfNeeded(uint32(v))
+			if !it.HasNext() {
+				return
+			}
+			if uint64(it.PeekNext()) == v {
+				fn(k)
+			}
+		}
+	}
+}
+
+// containerCount is the number of roaring containers of s.
+func (s set) containerCount() uint64 {
+	if s.b64 != nil {
+		return s.b64.Stats().Containers
+	}
+	return s.b32.Stats().Containers
+}

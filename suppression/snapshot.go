@@ -21,7 +21,7 @@ import (
 // Snapshot encoding (integers little-endian, strings as u32 length +
 // bytes):
 //
-//	magic "HUSHSUPP", format u32 (1), store version u64
+//	magic "HUSHSUPP", format u32 (1), store version u64, lists version u64
 //	dictionaries: u8 count, then per hashed kind in kind order:
 //	    kind u8, contactkey.Dictionary bytes (self-delimiting)
 //	lists: u32 count, then per list in name order:
@@ -97,6 +97,7 @@ func (s *Store) WriteTo(w io.Writer) (int64, error) {
 	e.bw.WriteString(snapMagic)
 	e.u32(snapVersion)
 	e.u64(s.version)
+	e.u64(s.listsVersion)
 
 	var hashed []contactkey.Kind
 	for _, k := range contactkey.Kinds {
@@ -384,6 +385,10 @@ func ReadStore(r io.Reader) (*Store, error) {
 		d.corrupt("format version %d, this build reads %d", v, snapVersion)
 	}
 	s.version = d.u64()
+	s.listsVersion = d.u64()
+	if d.err == nil && s.listsVersion > s.version {
+		d.corrupt("lists version %d after store version %d", s.listsVersion, s.version)
+	}
 
 	nd := d.u8()
 	prev := contactkey.Kind(0)
@@ -441,8 +446,8 @@ func ReadStore(r io.Reader) (*Store, error) {
 		l.version = d.u64()
 		l.createdAt = int64(d.u64())
 		l.updatedAt = int64(d.u64())
-		if d.err == nil && l.version > s.version {
-			d.corrupt("list %q at version %d, store at %d", sp.Name, l.version, s.version)
+		if d.err == nil && l.version > s.listsVersion {
+			d.corrupt("list %q at version %d, lists at %d", sp.Name, l.version, s.listsVersion)
 		}
 		l.entries = d.readSet(sp.Kind == contactkey.KindPhone, sp.Name)
 		if d.err != nil {

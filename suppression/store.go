@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -16,8 +17,12 @@ import (
 // concurrent use (see the package comment).
 type Store struct {
 	version uint64
-	lists   map[string]*List
-	dicts   [contactkey.KindAddress + 1]*contactkey.Dictionary // nil for phone
+	// listsVersion is the version of the last change to any list (its
+	// creation, deletion, or content): a Policy depends on nothing else
+	// but the opt-outs, which it reads live.
+	listsVersion uint64
+	lists        map[string]*List
+	dicts        [contactkey.KindAddress + 1]*contactkey.Dictionary // nil for phone
 
 	// optouts holds every key's opt-out and opt-in events in the order
 	// they were applied. A slice is only ever appended to, so a frozen
@@ -32,6 +37,18 @@ type Store struct {
 	optPurposes map[string]int
 
 	frozen bool
+
+	// unions caches the per-kind unions policies build (Policy.union),
+	// so policies over the same lists share one. Compile runs under the
+	// engine's read lock, many at once, hence the mutex.
+	unionMu  sync.Mutex
+	unions   map[string]unionEntry
+	unionsAt uint64 // the listsVersion the cached unions belong to
+}
+
+type unionEntry struct {
+	set        set
+	containers uint64
 }
 
 // NewStore returns an empty store.
@@ -53,6 +70,13 @@ func NewStore() *Store {
 
 // Version is the journal sequence number of the last record applied.
 func (s *Store) Version() uint64 { return s.version }
+
+// ListsVersion is the version of the last change to any list: creation,
+// deletion, an import that changed entries, an opt-in that took a key out
+// of a sticky list. A Policy reads opt-outs from the store at each call,
+// so a cached Policy stays right until ListsVersion moves (opt-outs alone
+// do not need a recompile).
+func (s *Store) ListsVersion() uint64 { return s.listsVersion }
 
 // Dictionary returns the dense-id dictionary of a hashed kind (nil for
 // phones and unknown kinds), for the engine to journal its growth
@@ -97,7 +121,7 @@ func (s *Store) CreateList(spec ListSpec, version uint64, at time.Time) error {
 		entries:   newSet(spec.Kind == contactkey.KindPhone),
 		dict:      s.dicts[spec.Kind],
 	}
-	s.version = version
+	s.version, s.listsVersion = version, version
 	return nil
 }
 
@@ -116,7 +140,7 @@ func (s *Store) DeleteList(name string, version uint64, at time.Time) error {
 		return fmt.Errorf("%w: %q has %d entries from %s", ErrStickyList, name, l.Len(), l.spec.Source)
 	}
 	delete(s.lists, name)
-	s.version = version
+	s.version, s.listsVersion = version, version
 	return nil
 }
 
@@ -172,13 +196,14 @@ func (s *Store) MemoryBytes() uint64 {
 // under that lock too. Mutations of the view fail with ErrFrozen.
 func (s *Store) Freeze() *Store {
 	v := &Store{
-		version:     s.version,
-		lists:       maps.Clone(s.lists),
-		dicts:       s.dicts,
-		optouts:     make(map[contactkey.Key][]OptEvent, len(s.optouts)),
-		optPhones:   s.optPhones.Clone(),
-		optPurposes: maps.Clone(s.optPurposes),
-		frozen:      true,
+		version:      s.version,
+		listsVersion: s.listsVersion,
+		lists:        maps.Clone(s.lists),
+		dicts:        s.dicts,
+		optouts:      make(map[contactkey.Key][]OptEvent, len(s.optouts)),
+		optPhones:    s.optPhones.Clone(),
+		optPurposes:  maps.Clone(s.optPurposes),
+		frozen:       true,
 	}
 	for k, evs := range s.optouts {
 		// Cap the copy at its length: an append by s never writes into
