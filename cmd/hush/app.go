@@ -138,6 +138,8 @@ func isUserError(err error) bool {
 		config.ErrInvalid, contactkey.ErrUnknownRegion, contactkey.ErrInvalidKey,
 		suppression.ErrUnknownList, suppression.ErrListExists, suppression.ErrUnknownChannel,
 		suppression.ErrUnknownPurpose, suppression.ErrEvidenceRequired, suppression.ErrInvalidSpec,
+		suppression.ErrStickyList, suppression.ErrKindMismatch, suppression.ErrInvalidPurpose,
+		suppression.ErrUnknownMode, suppression.ErrUnknownListType, suppression.ErrInvalidScope,
 		wal.ErrLocked, csvio.ErrMissingColumn, csvio.ErrEmptyFile, fs.ErrNotExist, fs.ErrPermission,
 	} {
 		if errors.Is(err, target) {
