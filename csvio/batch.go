@@ -70,11 +70,11 @@ func (b *Batch) Reset() {
 const DefaultBatchRows = 4096
 
 // ReadBatch resets b and fills it with up to max rows (DefaultBatchRows
-// when max <= 0). Rows with problems
-// are included, marked with their *RowError, so counts stay exact. It
-// returns io.EOF only when no row was added because the input is exhausted.
-// Any other error is fatal (the underlying reader failed); b then holds the
-// rows read before it.
+// when max <= 0), fewer when they are big. Rows with problems are included,
+// marked with their *RowError, so counts stay exact. It returns io.EOF only
+// when no row was added because the input is exhausted. Any other error is
+// fatal (the underlying reader failed); b then holds the rows read before
+// it. It gives exactly the rows Read would.
 func (r *Reader) ReadBatch(b *Batch, max int) error {
 	b.Reset()
 	if max <= 0 {
@@ -122,21 +122,22 @@ func (b *Batch) add(rc *rec) {
 
 // batchFast takes rows straight off the buffer while they are the easy
 // kind: a whole record already buffered, not blank, within the limit,
-// without quotes or with quoted fields that need no unescaping, NUL-free
-// valid UTF-8, with the right field count. Their bytes go
-// into the arena in one copy at the end. It stops at the first other line,
+// without quote trouble, NUL-free valid UTF-8, with the right field count.
+// Their bytes go into the arena as one span copy; a record with unescaped
+// fields closes the span with its scratch right after its raw, which is
+// where its offsets past raw expect it. It stops at the first other line,
 // which next then handles.
 func (r *Reader) batchFast(b *Batch, max int) {
 	if r.searched != 0 || r.want == 0 {
 		return
 	}
-	start := r.pos
+	start := r.pos // the span buf[start:pos] is not copied yet
 	buf := r.buf[:r.end]
-	// Arena offset of buf[i] is base+i (wrapping uint32 arithmetic).
+	// Arena offset of buf[i] is base+i for i in the span (wrapping uint32
+	// arithmetic).
 	base := uint32(len(b.arena)) - uint32(start)
-	room := batchArenaLimit - len(b.arena)
 	pos := start
-	for len(b.rows) < max && pos-start < room {
+	for len(b.rows) < max && len(b.arena)+pos-start < batchArenaLimit {
 		i := bytes.IndexByte(buf[pos:], '\n')
 		if i < 0 {
 			break
@@ -151,11 +152,10 @@ func (r *Reader) batchFast(b *Batch, max int) {
 		}
 		next, lines := nl+1, int64(1)
 		f0 := len(b.offs)
+		scratch := false
 		if r.hasQuote(nl) {
-			// A quoted record that parses cleanly in place, its fields
-			// all spans of raw, is still easy.
 			st, end, nx, junk := r.parseQuoted(nl - pos)
-			if st != qDone || junk >= 0 || len(r.scratch) > 0 || end > r.limit {
+			if st != qDone || junk >= 0 || end > r.limit {
 				break
 			}
 			rawEnd, next = pos+end, pos+nx
@@ -168,6 +168,7 @@ func (r *Reader) batchFast(b *Batch, max int) {
 			for _, o := range r.offs {
 				b.offs = append(b.offs, base+uint32(pos+o))
 			}
+			scratch = len(r.scratch) > 0
 		} else {
 			b.offs = splitDelim32(b.offs, buf[pos:rawEnd], r.delim, base+uint32(pos))
 		}
@@ -183,6 +184,12 @@ func (r *Reader) batchFast(b *Batch, max int) {
 			f0:   uint32(f0 / 2),
 			nf:   uint32(nf),
 		})
+		if scratch {
+			b.arena = append(b.arena, buf[start:rawEnd]...)
+			b.arena = append(b.arena, r.scratch...)
+			start = next
+			base = uint32(len(b.arena)) - uint32(start)
+		}
 		pos = next
 		r.pos = pos
 		r.line += lines
