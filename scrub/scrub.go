@@ -156,7 +156,7 @@ func Run(ctx context.Context, state State, in io.Reader, out Outputs, opts Optio
 	}
 	header := cr.Header()
 	allowed := []string{"customer", "phone", "email", "address"}
-	cols, err := csvio.ResolveColumns(header, opts.Mapping, allowed)
+	cols, err := cr.ResolveColumns(opts.Mapping, allowed)
 	if err != nil {
 		return nil, err
 	}

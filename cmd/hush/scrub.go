@@ -104,7 +104,7 @@ func runScrub(ctx context.Context, c *cli, args []string) error {
 	scope := suppression.Scope{Channel: ch, Purpose: strings.TrimSpace(*purpose), Sponsor: strings.TrimSpace(*sponsor)}
 	man, err := scrub.Run(ctx, e, in, scrub.Outputs{Clean: outs[0], Suppressed: outs[1], Rejected: outs[2]}, scrub.Options{
 		Scope: scope, Mapping: m, Normalizer: n, Hasher: e.Hasher(),
-		CSV: csvio.Options{Delimiter: d, Header: true}, At: at, InputName: inPath, Tool: "hush " + version,
+		CSV: csvio.Options{Delimiter: d, Header: true, MaxRecordLines: 16}, At: at, InputName: inPath, Tool: "hush " + version,
 		Progress: func(_, b int64) { bar.set(b) },
 	})
 	bar.finish()
