@@ -278,8 +278,16 @@ func (e *Engine) apply(seq journal.Seq, r record.Record) error {
 		if oi.err != nil {
 			return &domainError{oi.err}
 		}
+		// The heavy part (merging, compressing a list of millions) runs
+		// here without the lock: only this goroutine mutates the store,
+		// and PrepareCommit only reads it, so readers go on. Publish is a
+		// pointer swap (plus new dictionary ids) under the lock.
+		pc, err := e.store.PrepareCommit(oi.im, v, time.Unix(r.At, 0))
+		if err != nil {
+			return &domainError{err}
+		}
 		return e.locked(func() error {
-			res, err := e.store.CommitImport(oi.im, v, time.Unix(r.At, 0))
+			res, err := e.store.Publish(pc)
 			if err == nil && e.commitResults != nil {
 				e.commitResults[r.ID] = res
 			}

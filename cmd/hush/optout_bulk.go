@@ -40,6 +40,13 @@ func optOutFromFile(ctx context.Context, c *cli, path string, acks, optIn bool, 
 	if err != nil {
 		return err
 	}
+	// Own the data dir before waiting on the input: a stream on stdin may
+	// take its time, and another process must see the lock meanwhile.
+	e, closeFn, err := c.openEngine(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
 	cr, err := csvio.NewReader(in, name, csvio.Options{Delimiter: ',', Header: true})
 	if err != nil {
 		return err
@@ -57,11 +64,6 @@ func optOutFromFile(ctx context.Context, c *cli, path string, acks, optIn bool, 
 	if keyCols == 0 {
 		return &userError{fmt.Errorf("%s: %w: want a phone, email, address or customer column (header: %v)", name, csvio.ErrMissingColumn, cr.Header())}
 	}
-	e, closeFn, err := c.openEngine(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
 
 	var mu sync.Mutex // guards output and counters
 	var ok, bad int
