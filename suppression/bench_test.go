@@ -270,3 +270,84 @@ func BenchmarkDigest(b *testing.B) {
 		l2.Digest()
 	}
 }
+
+// BenchmarkPrepareAndPublish times the two halves of a commit: a Replace
+// of HUSH_BENCH_PUBLISH phones (default 10M) into an empty list, and an
+// Add of 2M new e-mails to a dictionary of 8M. Publish is what the
+// engine runs under its write lock.
+func BenchmarkPrepareAndPublish(b *testing.B) {
+	total := 10_000_000
+	if v, err := strconv.Atoi(os.Getenv("HUSH_BENCH_PUBLISH")); err == nil && v > 0 {
+		total = v
+	}
+	run := func(b *testing.B, s *Store, list string, mode ImportMode, stage func(im *Import), next func() uint64) {
+		var prep, pub time.Duration
+		var maxPub time.Duration
+		for range b.N {
+			b.StopTimer()
+			im, err := s.BeginImport(list, mode)
+			if err != nil {
+				b.Fatal(err)
+			}
+			stage(im)
+			runtime.GC()
+			b.StartTimer()
+			v := next()
+			t1 := time.Now()
+			pc, err := s.PrepareCommit(im, v, t0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			t2 := time.Now()
+			if _, err := s.Publish(pc); err != nil {
+				b.Fatal(err)
+			}
+			t3 := time.Now()
+			prep += t2.Sub(t1)
+			pub += t3.Sub(t2)
+			maxPub = max(maxPub, t3.Sub(t2))
+		}
+		b.ReportMetric(float64(prep.Milliseconds())/float64(b.N), "prepare-ms/op")
+		b.ReportMetric(float64(pub.Microseconds())/float64(b.N), "publish-µs/op")
+		b.ReportMetric(float64(maxPub.Microseconds()), "max-publish-µs")
+	}
+	b.Run(fmt.Sprintf("phones=%d/replace", total), func(b *testing.B) {
+		var chunks [][]uint64
+		clusteredPhones(1, total, 400, true, func(c []uint64) { chunks = append(chunks, slices.Clone(c)) })
+		s := NewStore()
+		spec := ListSpec{Name: "dnc", Kind: contactkey.KindPhone, Type: Deny, Channels: ChannelSet(Call), Purposes: PurposeSet{All: true}, Source: SourceNationalRegistry}
+		if err := s.CreateList(spec, 1, t0); err != nil {
+			b.Fatal(err)
+		}
+		v := uint64(1)
+		round := 0
+		run(b, s, "dnc", Replace, func(im *Import) {
+			// Every other round drops a tenth, so each Replace changes
+			// the list.
+			round++
+			for i, c := range chunks {
+				if round%2 == 0 || i%10 != 0 {
+					im.Add(c, nil)
+				}
+			}
+		}, func() uint64 { v++; return v })
+	})
+	b.Run("emails=2M/add-new/dict=8M", func(b *testing.B) {
+		f := newFixture(b)
+		f.list("old", contactkey.KindEmail, Deny, "email", "all", SourceBounce)
+		f.list("new", contactkey.KindEmail, Deny, "email", "all", SourceBounce)
+		rng := rand.New(rand.NewPCG(5, 5))
+		old := make([]uint64, 8_000_000)
+		for i := range old {
+			old[i] = rng.Uint64()
+		}
+		f.imp("old", Add, old, nil)
+		keys := make([]uint64, 2_000_000)
+		run(b, f.s, "new", Add, func(im *Import) {
+			for i := range keys {
+				keys[i] = rng.Uint64()
+			}
+			im.Add(keys, nil)
+		}, f.next)
+	})
+}

@@ -24,4 +24,6 @@ var (
 	ErrStaleVersion     = errors.New("version older than the store's")
 	ErrFrozen           = errors.New("store is a frozen read-only view")
 	ErrCorruptSnapshot  = errors.New("corrupt suppression snapshot")
+	ErrStalePrepared    = errors.New("the store changed since the commit was prepared")
+	ErrDictionaryFull   = errors.New("dictionary full")
 )

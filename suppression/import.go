@@ -217,29 +217,39 @@ func (im *Import) release() {
 // Abort drops the staged keys; a later commit fails.
 func (im *Import) Abort() { im.release() }
 
-// staged turns the staging area into the staged set and its expiring
+// stage turns the staging area into the staged set and its expiring
 // entries (sorted, each value once, none that is also staged without
-// expiry). For hashed kinds it assigns dictionary ids in staging order
-// (Replace, Add) or only looks them up (Remove: a key with no id is in no
-// list).
-func (im *Import) staged(dict *contactkey.Dictionary) (set, []expPair) {
+// expiry). It reads the dictionary of a hashed kind but never writes it,
+// so readers may use the store meanwhile: a value that has no id yet is
+// given, in the staging order of its first occurrence, the id it will
+// get when Publish assigns fresh in that order (dict.Len(), dict.Len()+1,
+// ...). Remove only looks ids up: a key with no id is in no list.
+func (im *Import) stage(dict *contactkey.Dictionary) (staged set, pairs []expPair, fresh []uint64, err error) {
 	phone := im.kind == contactkey.KindPhone
-	var perm set
-	pairs := im.pairs
+	pairs = im.pairs
 	if phone {
 		im.flushPending()
-		perm = setFastOr(true, im.parts)
+		staged = setFastOr(true, im.parts)
 	} else {
+		base := dict.Len()
+		// The new values, in staging order: a dictionary of their own
+		// gives each its rank among them.
+		var local *contactkey.Dictionary
 		vals := make([]uint64, 0, len(im.raw))
 		for i, v := range im.raw {
-			var id uint32
-			if im.mode == Remove {
-				var ok bool
-				if id, ok = dict.Lookup(v); !ok {
+			id, ok := dict.Lookup(v)
+			if !ok {
+				if im.mode == Remove {
 					continue
 				}
-			} else {
-				id = dict.Assign(v)
+				if local == nil {
+					local = contactkey.NewDictionary()
+				}
+				r := local.Assign(v)
+				if base+int(r) >= contactkey.MaxDictionaryLen {
+					return set{}, nil, nil, fmt.Errorf("%w: the %s dictionary would exceed %d ids", ErrDictionaryFull, im.kind, uint64(contactkey.MaxDictionaryLen))
+				}
+				id = uint32(base + int(r))
 			}
 			if im.rawExp != nil && im.rawExp[i] != 0 {
 				pairs = append(pairs, expPair{uint64(id), im.rawExp[i]})
@@ -247,17 +257,20 @@ func (im *Import) staged(dict *contactkey.Dictionary) (set, []expPair) {
 			}
 			vals = append(vals, uint64(id))
 		}
+		if local != nil {
+			fresh = local.AppendValues(nil, 0)
+		}
 		radixSort(vals, nil, nil, nil)
-		perm = newSet(false)
-		perm.addSorted(vals)
+		staged = newSet(false)
+		staged.addSorted(vals)
 	}
 	if len(pairs) == 0 {
-		return perm, nil
+		return staged, nil, fresh, nil
 	}
 	pairs = sortPairs(pairs)
 	out := pairs[:0]
 	for _, p := range pairs {
-		if !perm.contains(p.v) {
+		if !staged.contains(p.v) {
 			out = append(out, p)
 		}
 	}
@@ -267,30 +280,84 @@ func (im *Import) staged(dict *contactkey.Dictionary) (set, []expPair) {
 	}
 	withExp := newSet(phone)
 	withExp.addSorted(vals)
-	return setOr(perm, withExp), out
+	return setOr(staged, withExp), out, fresh, nil
 }
 
+// PreparedCommit is an import whose new list version is computed but not
+// yet visible: Store.Publish makes it so. Dropping it instead leaves the
+// store as it was (the import itself is used up).
+type PreparedCommit struct {
+	store   *Store
+	list    string
+	kind    contactkey.Kind
+	version uint64
+	// What the commit was computed against; Publish checks that none of
+	// it moved.
+	base      *List
+	baseStore uint64
+	dictLen   int
+	fresh     []uint64 // hashed values to assign ids to, in id order from dictLen
+	next      *List    // the new version; nil when the content does not change
+	res       ImportResult
+	published bool
+}
+
+// Result is what the commit does once published.
+func (pc *PreparedCommit) Result() ImportResult { return pc.res }
+
+// NewIDs is the number of dictionary ids Publish will assign.
+func (pc *PreparedCommit) NewIDs() int { return len(pc.fresh) }
+
 // CommitImport applies a staged import to the current version of its list
-// as one change at version and at, and returns what changed. The list gets
-// a new version only when its content changed. A sticky list
-// (customer_request, complaint) never loses entries to an import: what
-// Replace or Remove would have removed is counted in KeptSticky.
+// as one change at version and at, and returns what changed: PrepareCommit
+// then Publish.
 func (s *Store) CommitImport(im *Import, version uint64, at time.Time) (ImportResult, error) {
-	if err := s.mutate(version); err != nil {
+	pc, err := s.PrepareCommit(im, version, at)
+	if err != nil {
 		return ImportResult{}, err
 	}
+	return s.Publish(pc)
+}
+
+// PrepareCommit does the work of committing a staged import — sorting,
+// merging with the current list, expiries, compressing the new bitmap —
+// without changing anything a reader can see: it only reads the store
+// (lists and dictionaries), so it may run while readers use the store,
+// provided no other mutation runs meanwhile (the engine's single writer,
+// without its write lock). Publish then makes the result visible in
+// microseconds. The list gets a new version only when its content
+// changes. A sticky list (customer_request, complaint) never loses
+// entries to an import: what Replace or Remove would have removed is
+// counted in KeptSticky.
+//
+// Errors that leave the import open for a later commit: ErrFrozen,
+// ErrStaleVersion, ErrImportClosed, ErrUnknownList, ErrKindMismatch. Once
+// the staged keys are read the import is used up, whatever follows.
+func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*PreparedCommit, error) {
+	if err := s.mutate(version); err != nil {
+		return nil, err
+	}
 	if im.done {
-		return ImportResult{}, fmt.Errorf("%w: list %q", ErrImportClosed, im.list)
+		return nil, fmt.Errorf("%w: list %q", ErrImportClosed, im.list)
 	}
 	l, ok := s.lists[im.list]
 	if !ok {
-		return ImportResult{}, fmt.Errorf("%w: %q (deleted during the import)", ErrUnknownList, im.list)
+		return nil, fmt.Errorf("%w: %q (deleted during the import)", ErrUnknownList, im.list)
 	}
 	if l.spec.Kind != im.kind {
-		return ImportResult{}, fmt.Errorf("%w: list %q now holds %s keys, the import staged %s keys", ErrKindMismatch, im.list, l.spec.Kind, im.kind)
+		return nil, fmt.Errorf("%w: list %q now holds %s keys, the import staged %s keys", ErrKindMismatch, im.list, l.spec.Kind, im.kind)
 	}
 	defer im.release()
-	staged, pairs := im.staged(s.dicts[im.kind])
+	dict := s.dicts[im.kind]
+	pc := &PreparedCommit{store: s, list: im.list, kind: im.kind, version: version, base: l, baseStore: s.version}
+	if dict != nil {
+		pc.dictLen = dict.Len()
+	}
+	staged, pairs, fresh, err := im.stage(dict)
+	if err != nil {
+		return nil, err
+	}
+	pc.fresh = fresh
 	old := l.entries
 	inter := staged.andCard(old)
 	sticky := l.spec.Sticky()
@@ -329,12 +396,50 @@ func (s *Store) CommitImport(im *Import, version uint64, at time.Time) (ImportRe
 		exp = mergeExpiries(final, l.exp, old, nil, staged, func(_, _ bool, oldAt, _ int64) int64 { return oldAt })
 	}
 	res.Total = final.card()
-	s.version = version
+	pc.res = res
 	if res.Added == 0 && res.Removed == 0 && slices.Equal(exp.keys, l.exp.keys) && slices.Equal(exp.at, l.exp.at) {
-		return res, nil
+		return pc, nil
 	}
+	// final is a new bitmap no reader has seen (old is only read).
 	final.optimize()
-	s.lists[im.list] = l.with(final, exp, version, at.UnixNano())
-	s.listsVersion = version
-	return res, nil
+	pc.next = l.with(final, exp, version, at.UnixNano())
+	pc.next.containers() // counted here, not by the first reader
+	return pc, nil
+}
+
+// Publish makes a prepared commit visible: it assigns the new dictionary
+// ids, swaps in the new list version and moves the store's version. It
+// does no work proportional to the list, only to the new ids of a hashed
+// kind. It fails with ErrStalePrepared, changing nothing, when the store
+// moved since PrepareCommit (another mutation ran in between), and with
+// ErrImportClosed when pc was published already.
+func (s *Store) Publish(pc *PreparedCommit) (ImportResult, error) {
+	if pc == nil || pc.store != s {
+		return ImportResult{}, fmt.Errorf("%w: prepared for another store", ErrStalePrepared)
+	}
+	if pc.published {
+		return ImportResult{}, fmt.Errorf("%w: list %q: already published", ErrImportClosed, pc.list)
+	}
+	if err := s.mutate(pc.version); err != nil {
+		return ImportResult{}, err
+	}
+	dict := s.dicts[pc.kind]
+	switch {
+	case s.version != pc.baseStore:
+		return ImportResult{}, fmt.Errorf("%w: store moved from version %d to %d", ErrStalePrepared, pc.baseStore, s.version)
+	case s.lists[pc.list] != pc.base:
+		return ImportResult{}, fmt.Errorf("%w: list %q changed", ErrStalePrepared, pc.list)
+	case dict != nil && dict.Len() != pc.dictLen:
+		return ImportResult{}, fmt.Errorf("%w: the %s dictionary grew from %d to %d", ErrStalePrepared, pc.kind, pc.dictLen, dict.Len())
+	}
+	for _, v := range pc.fresh {
+		dict.Assign(v)
+	}
+	pc.published = true
+	s.version = pc.version
+	if pc.next != nil {
+		s.lists[pc.list] = pc.next
+		s.listsVersion = pc.version
+	}
+	return pc.res, nil
 }
