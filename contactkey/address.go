@@ -71,6 +71,58 @@ var addressAbbrev = map[string]string{
 // "12 Main Street, Apt. 4" and "12 main st apt 4" both give
 // "12 main st apt 4".
 func NormalizeAddress(raw string) (string, error) {
+	var buf [addressStackBuf]byte
+	out, done, err := appendAddressASCIIChecked(buf[:0], raw)
+	switch {
+	case err != nil:
+		return "", err
+	case done:
+		return string(out), nil
+	}
+	return normalizeAddressGeneral(raw)
+}
+
+// addressStackBuf is the size of the on-stack buffer the ASCII path folds
+// into; longer addresses (rare) grow it on the heap. Folding can lengthen
+// a word by one byte ("av" → "ave").
+const addressStackBuf = 256
+
+// appendAddress appends NormalizeAddress's result to dst: ASCII input
+// takes the one-pass path, which allocates nothing when dst has room.
+func appendAddress(dst []byte, raw string) ([]byte, error) {
+	out, done, err := appendAddressASCIIChecked(dst, raw)
+	if err != nil || done {
+		return out, err
+	}
+	s, err := normalizeAddressGeneral(raw)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, s...), nil
+}
+
+// appendAddressASCIIChecked is NormalizeAddress for ASCII input, appending
+// to dst: done is false (and nothing appended) when raw needs the general
+// path.
+func appendAddressASCIIChecked(dst []byte, raw string) (out []byte, done bool, err error) {
+	if len(raw) > maxAddressInput {
+		return dst, true, newKeyError(KindAddress, raw, ReasonTooLongText, "longer than 4096 bytes")
+	}
+	out, res := appendAddressASCII(dst, raw)
+	switch {
+	case res == asciiNotASCII:
+		return dst, false, nil
+	case res == asciiControl:
+		return dst, true, newKeyError(KindAddress, raw, ReasonControlChars, "")
+	case len(out) == len(dst):
+		return dst, true, newKeyError(KindAddress, raw, ReasonEmpty, "")
+	}
+	return out, true, nil
+}
+
+// normalizeAddressGeneral is NormalizeAddress for any input: the reference
+// the ASCII path is tested against.
+func normalizeAddressGeneral(raw string) (string, error) {
 	fail := func(reason, detail string) (string, error) {
 		return "", newKeyError(KindAddress, raw, reason, detail)
 	}

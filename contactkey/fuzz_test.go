@@ -61,7 +61,10 @@ func FuzzPhone(f *testing.F) {
 
 func FuzzEmail(f *testing.F) {
 	addGoldenSeeds(f, "emails.golden", 1, func(cols []string) { f.Add(cols[0]) })
+	n := mustNormalizer(f, "US")
+	h, _ := NewHasher(testSecret())
 	f.Fuzz(func(t *testing.T, input string) {
+		checkKeyMatchesNormalize(t, n, h, KindEmail, input)
 		out, err := NormalizeEmail(input)
 		// The one-pass ASCII path gives what the general path gives.
 		if fast, ok := asciiEmail(strings.TrimSpace(input)); ok {
@@ -88,8 +91,16 @@ func FuzzAddress(f *testing.F) {
 	f.Add("İstanbul Caddesi No: 5")
 	f.Add("ǅ ǈ ǋ ﬀ ﬃ ẞ")
 	f.Add("a\u0301\u0327 b\u0308")
+	f.Add("P.O. Box 1, A.V. North E St'reet\x00")
+	f.Add("N E S W a v e n u e")
+	n := mustNormalizer(f, "US")
+	h, _ := NewHasher(testSecret())
 	f.Fuzz(func(t *testing.T, input string) {
 		out, err := NormalizeAddress(input)
+		// The one-pass ASCII path gives what the general path gives.
+		want, werr := normalizeAddressGeneral(input)
+		sameOutcome(t, "address", input, out, err, want, werr)
+		checkKeyMatchesNormalize(t, n, h, KindAddress, input)
 		if err != nil {
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unsafe"
 
 	"github.com/dchest/siphash"
@@ -62,8 +63,83 @@ func (h *Hasher) Sum(kind Kind, normalized string) uint64 {
 	return siphash.Hash(k[0], k[1], unsafe.Slice(unsafe.StringData(normalized), len(normalized)))
 }
 
+// SumBytes is Sum of the text in b: the same hash, for normalised text
+// that is still in a byte buffer (it does not keep b).
+func (h *Hasher) SumBytes(kind Kind, b []byte) uint64 {
+	k := &h.keys[0]
+	if kind.Valid() {
+		k = &h.keys[kind]
+	}
+	return siphash.Hash(k[0], k[1], b)
+}
+
 // Fingerprint is a short, non-secret identifier of the secret (16 hex
 // digits of SHA-256("hush-secret-fingerprint" || secret)). Stored beside
 // hashed data, it shows when a different secret file was swapped in, which
 // would silently make every stored hash unmatchable.
 func (h *Hasher) Fingerprint() string { return h.fingerprint }
+
+// sumLowerASCII is h.Sum(kind, strings.ToLower(s)) for ASCII s, without
+// the lower-cased copy: SipHash-2-4 itself, written out here so that each
+// 8-byte block is lower-cased as it is loaded. A test holds it to the
+// library's Hash.
+func (h *Hasher) sumLowerASCII(kind Kind, s string) uint64 {
+	k := &h.keys[0]
+	if kind.Valid() {
+		k = &h.keys[kind]
+	}
+	v0 := k[0] ^ 0x736f6d6570736575
+	v1 := k[1] ^ 0x646f72616e646f6d
+	v2 := k[0] ^ 0x6c7967656e657261
+	v3 := k[1] ^ 0x7465646279746573
+	n := len(s)
+	for ; len(s) >= 8; s = s[8:] {
+		m := lowerASCIIWord(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), 8)))
+		v3 ^= m
+		v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+		v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+		v0 ^= m
+	}
+	var t uint64
+	for i := len(s) - 1; i >= 0; i-- {
+		t = t<<8 | uint64(s[i])
+	}
+	b := lowerASCIIWord(t) | uint64(n)<<56
+	v3 ^= b
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0 ^= b
+	v2 ^= 0xff
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	return v0 ^ v1 ^ v2 ^ v3
+}
+
+func sipRound(v0, v1, v2, v3 uint64) (uint64, uint64, uint64, uint64) {
+	v0 += v1
+	v1 = bits.RotateLeft64(v1, 13)
+	v1 ^= v0
+	v0 = bits.RotateLeft64(v0, 32)
+	v2 += v3
+	v3 = bits.RotateLeft64(v3, 16)
+	v3 ^= v2
+	v0 += v3
+	v3 = bits.RotateLeft64(v3, 21)
+	v3 ^= v0
+	v2 += v1
+	v1 = bits.RotateLeft64(v1, 17)
+	v1 ^= v2
+	v2 = bits.RotateLeft64(v2, 32)
+	return v0, v1, v2, v3
+}
+
+// lowerASCIIWord lower-cases the eight ASCII bytes of w at once. For a
+// byte x < 0x80, x+0x3f has its top bit set iff x >= 'A', and x+0x25 iff
+// x > 'Z'; neither carries into the next byte.
+func lowerASCIIWord(w uint64) uint64 {
+	const ones = 0x0101010101010101
+	upper := (w + 0x3f*ones) &^ (w + 0x25*ones) & (0x80 * ones)
+	return w | upper>>2
+}

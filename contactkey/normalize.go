@@ -45,7 +45,20 @@ func (n *Normalizer) Key(kind Kind, raw []byte, h *Hasher) (Key, error) {
 		return Key{}, ErrNoHasher
 	}
 	// The normalisers never keep their argument, so raw is not copied.
-	text, err := n.Normalize(kind, unsafe.String(unsafe.SliceData(raw), len(raw)))
+	s := unsafe.String(unsafe.SliceData(raw), len(raw))
+	var v uint64
+	var err error
+	switch kind {
+	case KindEmail:
+		v, err = emailHash(s, h)
+	case KindAddress:
+		v, err = addressHash(s, h)
+	default:
+		var text string
+		if text, err = n.Normalize(kind, s); err == nil {
+			v = h.Sum(kind, text)
+		}
+	}
 	if err != nil {
 		var ke *KeyError
 		if errors.As(err, &ke) {
@@ -53,5 +66,31 @@ func (n *Normalizer) Key(kind Kind, raw []byte, h *Hasher) (Key, error) {
 		}
 		return Key{}, err
 	}
-	return Key{Kind: kind, V: h.Sum(kind, text)}, nil
+	return Key{Kind: kind, V: v}, nil
+}
+
+// emailHash is h.Sum(KindEmail, NormalizeEmail(raw)) without the string:
+// the common ASCII address is hashed in place, lower-cased as it is read.
+func emailHash(raw string, h *Hasher) (uint64, error) {
+	s := strings.TrimSpace(raw)
+	end, _, ok := scanASCIIEmail(s)
+	if !ok {
+		text, err := NormalizeEmail(raw)
+		if err != nil {
+			return 0, err
+		}
+		return h.Sum(KindEmail, text), nil
+	}
+	return h.sumLowerASCII(KindEmail, s[:end]), nil
+}
+
+// addressHash is h.Sum(KindAddress, NormalizeAddress(raw)), folded into a
+// stack buffer.
+func addressHash(raw string, h *Hasher) (uint64, error) {
+	var buf [addressStackBuf]byte
+	out, err := appendAddress(buf[:0], raw)
+	if err != nil {
+		return 0, err
+	}
+	return h.SumBytes(KindAddress, out), nil
 }
