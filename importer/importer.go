@@ -377,12 +377,16 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 	}
 	go func() { wg.Wait(); close(results) }()
 
-	var keys []uint64
+	// Blocks' keys are kept apart and joined once at the end: appending to
+	// one slice would copy a 250M-key import several times over.
+	var parts [][]uint64
+	total := 0
 	pending := map[int]blockResult{}
 	next := 0
 	var werr error
 	for br := range results {
-		keys = append(keys, br.keys...)
+		parts = append(parts, br.keys)
+		total += len(br.keys)
 		res.Rows += br.rows
 		res.Accepted += uint64(len(br.keys))
 		pending[br.seq] = br
@@ -403,6 +407,11 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 	}
 	if readErr != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Source, readErr)
+	}
+	keys := make([]uint64, 0, total)
+	for i, p := range parts {
+		keys = append(keys, p...)
+		parts[i] = nil
 	}
 	return keys, werr
 }

@@ -1,9 +1,19 @@
 package importer
 
-// radixSort sorts keys in place (LSD, 8 bits a pass) using tmp as scratch
-// (len(tmp) >= len(keys)). Passes whose byte is the same in every key are
-// skipped, so phone numbers (< 2^50) cost 6-7 passes, not 8. Sorting first
-// turns bitmap building from the random-insert trap (minutes) into seconds.
+import (
+	"math/bits"
+	"runtime"
+	"sync"
+)
+
+// radixSort sorts keys in place using tmp as scratch (len(tmp) >=
+// len(keys)). Sorting first turns bitmap building from the random-insert
+// trap (minutes) into seconds.
+//
+// Large inputs are split by their most significant differing byte (one
+// counting pass), and the buckets are sorted in parallel with an LSD radix
+// sort over the lower bytes. Bytes that are the same in every key are
+// skipped, so phone numbers (< 2^50) cost 5-6 passes, not 8.
 func radixSort(keys, tmp []uint64) {
 	if len(keys) < 256 {
 		insertionSort(keys)
@@ -15,8 +25,65 @@ func radixSort(keys, tmp []uint64) {
 		and &= k
 	}
 	differ := or ^ and
-	src, dst := keys, tmp[:len(keys)]
-	for shift := uint(0); shift < 64; shift += 8 {
+	if differ == 0 {
+		return
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers == 1 || len(keys) < 1<<20 || bits.Len64(differ) <= 8 {
+		lsd(keys, tmp[:len(keys)], differ, 64)
+		return
+	}
+	// The 8 bits just below the highest differing one spread the keys
+	// over 256 buckets, whatever the keys' range.
+	top := uint(bits.Len64(differ) - 8)
+	// MSD pass into tmp by the top differing byte.
+	var count [257]int
+	for _, k := range keys {
+		count[(k>>top)&0xff+1]++
+	}
+	for i := 1; i < 257; i++ {
+		count[i] += count[i-1]
+	}
+	bounds := count
+	for _, k := range keys {
+		b := (k >> top) & 0xff
+		tmp[count[b]] = k
+		count[b]++
+	}
+	// Each bucket sorts on the lower bytes; its range of keys is scratch.
+	lower := differ & (1<<top - 1)
+	buckets := make(chan int, 256)
+	for b := 0; b < 256; b++ {
+		if bounds[b+1]-bounds[b] > 0 {
+			buckets <- b
+		}
+	}
+	close(buckets)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range buckets {
+				lo, hi := bounds[b], bounds[b+1]
+				lsd(tmp[lo:hi], keys[lo:hi], lower, top)
+			}
+		}()
+	}
+	wg.Wait()
+	copy(keys, tmp[:len(keys)])
+}
+
+// lsd sorts keys on the bytes that start below limit and differ, using tmp
+// as scratch; the result ends in keys. Bits at and above limit must be equal
+// in all keys (they are within an MSD bucket), so whole bytes may be used.
+func lsd(keys, tmp []uint64, differ uint64, limit uint) {
+	if len(keys) < 256 {
+		insertionSort(keys)
+		return
+	}
+	src, dst := keys, tmp
+	for shift := uint(0); shift < limit && shift < 64; shift += 8 {
 		if (differ>>shift)&0xff == 0 {
 			continue
 		}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestRadixSort(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 255, 256, 1000, 100_000} {
+	for _, n := range []int{0, 1, 2, 255, 256, 1000, 100_000, 1<<20 + 3} {
 		r := rand.New(rand.NewPCG(uint64(n), 1))
 		for _, gen := range []func() uint64{
 			func() uint64 { return r.Uint64() },
