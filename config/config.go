@@ -31,7 +31,7 @@ func Defaults() Config {
 	return Config{
 		DataDir:       "./hush-data",
 		Region:        "US",
-		SnapshotBytes: 256 << 20,
+		SnapshotBytes: 64 << 20,
 		SegmentBytes:  128 << 20,
 		Progress:      true,
 		Now:           time.Now,
