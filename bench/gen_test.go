@@ -391,3 +391,38 @@ func TestWriteStopsOnWriteError(t *testing.T) {
 		t.Fatalf("WriteList on a cancelled context = %v", err)
 	}
 }
+
+// Random campaign keys hit a list by chance about as often as real ones
+// would: rarely. (A generator with too little variety makes most of a big
+// list's keys collide with random rows, and the scrub suppresses far more
+// than -hit.)
+func TestChanceHitsAreRare(t *testing.T) {
+	const listSize, probes = 500_000, 100_000
+	r := newRNG(8, 8, 0)
+	emails := make(map[string]bool, listSize)
+	addrs := make(map[addressID]bool, listSize)
+	var buf []byte
+	for range listSize {
+		buf = appendEmailLower(buf[:0], randomEmail(&r))
+		emails[string(buf)] = true
+		addrs[randomAddress(&r)] = true
+	}
+	var e, a int
+	for range probes {
+		buf = appendEmailLower(buf[:0], randomEmail(&r))
+		if emails[string(buf)] {
+			e++
+		}
+		if addrs[randomAddress(&r)] {
+			a++
+		}
+	}
+	// 500k entries is 1/14 of the target e-mail list: keep chance hits
+	// below 0.1 % here, about 1 % at full size.
+	if e > probes/1000 || a > probes/1000 {
+		t.Errorf("chance hits against %d entries: %d e-mails, %d addresses of %d", listSize, e, a, probes)
+	}
+	if len(emails) < listSize*99/100 {
+		t.Errorf("only %d distinct e-mails in %d", len(emails), listSize)
+	}
+}

@@ -12,9 +12,10 @@
 // generates — not on every input: US phone numbers (digits only, a leading
 // 1 dropped, NANP shape), e-mails (lower-cased and trimmed) and ASCII
 // addresses (lower case, punctuation folded, the street words bench varies
-// abbreviated by three regexp_replace calls). rules_test.go checks a Go
-// transcription of that SQL against contactkey on generated data, and the
-// peer tests (HUSH_BENCH_PEERS=1) check the SQL against the transcription.
+// abbreviated: three regexp_replace calls in PostgreSQL, a CASE per word in
+// DuckDB). rules_test.go checks a Go transcription of that SQL against
+// contactkey on generated data, and the peer tests (go test -tags peers)
+// check both peers' outputs against a scrub done with the transcription.
 //
 // PostgreSQL runs as a private cluster (initdb in a temp dir, a unix socket
 // only, stopped at the end); DuckDB runs through its Node client, installed

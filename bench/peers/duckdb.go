@@ -126,23 +126,3 @@ func (d *DuckDB) Preload(ctx context.Context, sc bench.Scenario, dir, scriptPath
 func (d *DuckDB) Scrub(ctx context.Context, sc bench.Scenario, campaign string, out bench.Outputs, scriptPath string) (*RunResult, error) {
 	return d.Run(ctx, DialectDuckDB.ScrubSteps(sc, campaign, out), scriptPath)
 }
-
-// Query runs one statement and returns its rows as text (for tests).
-func (d *DuckDB) Query(ctx context.Context, sql string, scriptPath string) ([][]string, error) {
-	outFile := scriptPath + ".out.csv"
-	steps := []Step{{"query", fmt.Sprintf("COPY (%s) TO %s (FORMAT csv, HEADER false, DELIMITER '\t', QUOTE '')", sql, quote(outFile))}}
-	if _, err := d.Run(ctx, steps, scriptPath); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(outFile)
-	if err != nil {
-		return nil, fmt.Errorf("peers: %w", err)
-	}
-	var rows [][]string
-	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-		if line != "" {
-			rows = append(rows, strings.Split(line, "\t"))
-		}
-	}
-	return rows, nil
-}

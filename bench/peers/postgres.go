@@ -30,11 +30,14 @@ var PGSettings = []string{
 	"shared_buffers = '4GB'",
 	"work_mem = '1GB'",
 	"maintenance_work_mem = '2GB'",
-	"temp_buffers = '4GB'",
 	"max_worker_processes = 4",
 	"max_parallel_workers = 2",
 	"max_parallel_workers_per_gather = 2",
 	"max_parallel_maintenance_workers = 2",
+	// The planner prices regexp functions like additions and would run the
+	// normalisation on one core; cheap parallelism halves it.
+	"parallel_setup_cost = 10",
+	"parallel_tuple_cost = 0.001",
 	"wal_level = minimal",
 	"max_wal_senders = 0",
 	"max_wal_size = '16GB'",

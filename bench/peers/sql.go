@@ -2,6 +2,7 @@ package peers
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/hushcrm/hush/bench"
@@ -15,27 +16,73 @@ const (
 	DialectDuckDB
 )
 
-// Patterns shared by both dialects (and by the Go transcription in
-// rules_test.go). wordBoundary marks where the dialect's word boundary goes.
+// addrFolds are the street words bench varies and contactkey folds, as
+// (word, abbreviation). Both dialects fold exactly these, each in its
+// idiomatic way; rules_test.go transcribes them to Go.
+var addrFolds = [][2]string{
+	{"street", "st"}, {"str", "st"}, {"avenue", "ave"}, {"drive", "dr"}, {"terrace", "ter"}, {"circle", "cir"},
+	{"north", "n"}, {"south", "s"}, {"east", "e"}, {"west", "w"},
+	{"apartment", "apt"}, {"suite", "ste"},
+}
+
 const (
-	wordBoundary = "\x00"
-	// One call folds every abbreviation that is a prefix of its word:
-	// street/str → st, avenue → ave, drive → dr, terrace → ter,
-	// circle → cir, north → n, south → s, east → e, west → w.
-	addrFoldPattern = wordBoundary + `(?:(st)(?:reet|r)|(ave)nue|(dr)ive|(ter)race|(cir)cle|(n)orth|(s)outh|(e)ast|(w)est)` + wordBoundary
-	addrFoldRepl    = `\1\2\3\4\5\6\7\8\9`
-	nanpPattern     = `^[2-9][0-9]{2}[2-9][0-9]{6}$`
-	emailPattern    = `^[^@]+@[^@]+\.[^@]+$`
+	// nanpCore is NXX-NXX-XXXX where neither NXX is N11 (no lookahead:
+	// DuckDB's RE2 has none).
+	nanpCore     = `[2-9](?:[02-9][0-9]|1[02-9])[2-9](?:[02-9][0-9]|1[02-9])[0-9]{4}`
+	emailPattern = `^[^@]+@[^@]+\.[^@]+$`
+	// addrBase lower-cases, drops apostrophes and turns every run of other
+	// characters into one space: what is left is words of [a-z0-9].
+	addrBase = `trim(regexp_replace(replace(lower(address), '''', ''), '[^a-z0-9]+', ' ', 'g'))`
 )
 
-// addrWordFolds are the abbreviations that are not prefixes, one call each.
-var addrWordFolds = [][2]string{{"apartment", "apt"}, {"suite", "ste"}}
-
-func (d Dialect) boundary(p string) string {
-	if d == DialectPostgres {
-		return strings.ReplaceAll(p, wordBoundary, `\y`)
+// pgAddrFolds folds the words with as few regexp_replace calls as
+// PostgreSQL allows: one call for every abbreviation that is a prefix of its
+// word (captured and put back: \y(?:(st)(?:reet|r)|(ave)nue|...)\y → \1\2...,
+// at most nine groups), one call for each of the others.
+func pgAddrFolds(expr string) string {
+	var order []string
+	suffixes := map[string][]string{}
+	var rest [][2]string
+	for _, f := range addrFolds {
+		if _, ok := suffixes[f[1]]; ok || strings.HasPrefix(f[0], f[1]) && len(order) < 9 {
+			if _, ok := suffixes[f[1]]; !ok {
+				order = append(order, f[1])
+			}
+			suffixes[f[1]] = append(suffixes[f[1]], strings.TrimPrefix(f[0], f[1]))
+			continue
+		}
+		rest = append(rest, f)
 	}
-	return strings.ReplaceAll(p, wordBoundary, `\b`)
+	var alts []string
+	var repl strings.Builder
+	for i, to := range order {
+		sfx := suffixes[to]
+		if len(sfx) == 1 {
+			alts = append(alts, "("+to+")"+sfx[0])
+		} else {
+			alts = append(alts, "("+to+")(?:"+strings.Join(sfx, "|")+")")
+		}
+		fmt.Fprintf(&repl, `\%d`, i+1)
+	}
+	if len(alts) > 0 {
+		expr = fmt.Sprintf(`regexp_replace(%s, '\y(?:%s)\y', '%s', 'g')`, expr, strings.Join(alts, "|"), repl.String())
+	}
+	for _, f := range rest {
+		expr = fmt.Sprintf(`regexp_replace(%s, '\y%s\y', '%s', 'g')`, expr, f[0], f[1])
+	}
+	return expr
+}
+
+// duckAddrFolds maps every word through one CASE in a list lambda, which
+// DuckDB runs far faster than regexp_replace with capture groups.
+func duckAddrFolds(expr string) string {
+	var b strings.Builder
+	b.WriteString("array_to_string(list_transform(string_split(" + expr + ", ' '), w -> CASE w")
+	for _, f := range addrFolds {
+		fmt.Fprintf(&b, " WHEN '%s' THEN '%s'", f[0], f[1])
+	}
+	b.WriteString(" ELSE w END), ' ')")
+	return b.String()
 }
 
 // matches is a boolean "s contains a match of pattern".
@@ -46,37 +93,40 @@ func (d Dialect) matches(s, pattern string) string {
 	return fmt.Sprintf("regexp_matches(%s, '%s')", s, pattern)
 }
 
-// stage1 selects the raw columns plus the first normalisation step of each
-// key from src (a table or table function). keep lists columns to carry.
-func (d Dialect) stage1(src string, keep []string) string {
-	addr := "regexp_replace(replace(lower(address), '''', ''), '[^a-z0-9]+', ' ', 'g')"
-	addr = fmt.Sprintf("regexp_replace(trim(%s), '%s', '%s', 'g')", addr, d.boundary(addrFoldPattern), addrFoldRepl)
-	for _, f := range addrWordFolds {
-		addr = fmt.Sprintf("regexp_replace(%s, '%s', '%s', 'g')", addr, d.boundary(wordBoundary+f[0]+wordBoundary), f[1])
+// keys selects from src the columns in keep plus the normalised keys: p
+// (the 10-digit number as BIGINT, NULL if invalid), em, ad, cu (NULL when
+// absent) and em_bad (the e-mail is present but malformed).
+//
+// One level, each costly function written once: PostgreSQL flattens
+// subqueries and would copy an expression into every place that refers to
+// it, running the regexps several times per row.
+func (d Dialect) keys(src string, keep []string) string {
+	digits := `regexp_replace(regexp_replace(phone, '[^0-9]', '', 'g'), '^1([0-9]{10})$', '\1')`
+	var p, addr string
+	if d == DialectPostgres {
+		p = fmt.Sprintf("CASE WHEN phone ~ '[A-Za-z]' THEN NULL ELSE CAST(substring(%s FROM '^(%s)$') AS BIGINT) END", digits, nanpCore)
+		addr = pgAddrFolds(addrBase)
+	} else {
+		p = fmt.Sprintf("CASE WHEN regexp_matches(phone, '[A-Za-z]') THEN NULL ELSE CAST(nullif(regexp_extract(%s, '^(%s)$', 1), '') AS BIGINT) END", digits, nanpCore)
+		addr = duckAddrFolds(addrBase)
 	}
+	em := "nullif(lower(trim(email)), '')"
 	cols := append([]string(nil), keep...)
 	cols = append(cols,
-		"regexp_replace(phone, '[^0-9]', '', 'g') AS ph_digits",
-		"coalesce("+d.matches("phone", "[A-Za-z]")+", false) AS ph_letters",
-		"nullif(lower(trim(email)), '') AS em",
+		p+" AS p",
+		em+" AS em",
 		"nullif("+addr+", '') AS ad",
 		"nullif(trim(customer_id), '') AS cu",
+		"NOT "+d.matches(em, emailPattern)+" AS em_bad",
 	)
 	return "SELECT " + strings.Join(cols, ", ") + " FROM " + src
 }
 
-// keys wraps stage1 into the final keys: p (BIGINT 10-digit number or
-// NULL), em, ad, cu and bad (the row must be rejected) plus reason.
-func (d Dialect) keys(src string, keep []string) string {
-	s2 := fmt.Sprintf("SELECT *, CASE WHEN length(ph_digits) = 11 AND left(ph_digits, 1) = '1' THEN substr(ph_digits, 2) ELSE ph_digits END AS p10 FROM (%s) s1", d.stage1(src, keep))
-	p := fmt.Sprintf("CASE WHEN NOT ph_letters AND %s AND substr(p10, 2, 2) <> '11' AND substr(p10, 5, 2) <> '11' THEN CAST(p10 AS BIGINT) END", d.matches("p10", nanpPattern))
-	badEmail := fmt.Sprintf("(em IS NOT NULL AND NOT %s)", d.matches("em", emailPattern))
-	cols := append([]string(nil), keep...)
-	cols = append(cols, "p", "em", "ad", "cu",
-		"(p IS NULL OR "+badEmail+") AS bad",
-		"CASE WHEN p IS NULL THEN 'invalid_phone' WHEN "+badEmail+" THEN 'invalid_email' END AS reason")
-	return fmt.Sprintf("SELECT %s FROM (SELECT *, %s AS p FROM (%s) s2) s3", strings.Join(cols, ", "), p, s2)
-}
+// Over the keys table: the row must be rejected, and why.
+const (
+	badRow    = "(p IS NULL OR coalesce(em_bad, false))"
+	badReason = "CASE WHEN p IS NULL THEN 'invalid_phone' ELSE 'invalid_email' END"
+)
 
 // keyColumn is the normalised key column of a list kind.
 func keyColumn(kind string) string {
@@ -180,12 +230,10 @@ func (d Dialect) PreloadSteps(sc bench.Scenario, dir string) []Step {
 	return steps
 }
 
-// Outputs names the three files a scrub writes.
-type Outputs = bench.Outputs
-
 // ScrubSteps is the timed scrub: load the campaign, normalise, find the rows
-// on any list, write the three outputs in input order.
-func (d Dialect) ScrubSteps(sc bench.Scenario, campaign string, out Outputs) []Step {
+// on any list, write the three outputs in input order. The campaign's
+// columns are bench's: customer_id, phone, email, address.
+func (d Dialect) ScrubSteps(sc bench.Scenario, campaign string, out bench.Outputs) []Step {
 	cols := sc.Campaign.Columns // customer_id, phone, email, address
 	colList := strings.Join(cols, ", ")
 	var steps []Step
@@ -195,9 +243,11 @@ func (d Dialect) ScrubSteps(sc bench.Scenario, campaign string, out Outputs) []S
 			defs = append(defs, c+" TEXT")
 		}
 		steps = append(steps,
-			Step{"load campaign", fmt.Sprintf("CREATE TEMP TABLE campaign (ln BIGINT GENERATED ALWAYS AS IDENTITY, %s); COPY campaign (%s) FROM %s (FORMAT csv, HEADER true)",
+			// Unlogged work tables rather than temporary ones: PostgreSQL
+			// runs no parallel workers over temporary tables.
+			Step{"load campaign", fmt.Sprintf("DROP TABLE IF EXISTS campaign, k, hit; CREATE UNLOGGED TABLE campaign (ln BIGINT GENERATED ALWAYS AS IDENTITY, %s); COPY campaign (%s) FROM %s (FORMAT csv, HEADER true); ANALYZE campaign",
 				strings.Join(defs, ", "), colList, quote(campaign))},
-			Step{"normalise", "CREATE TEMP TABLE k AS " + d.keys("campaign", append([]string{"ln"}, cols...)) + "; ANALYZE k"},
+			Step{"normalise", "CREATE UNLOGGED TABLE k AS " + d.keys("campaign", append([]string{"ln"}, cols...)) + "; ANALYZE k"},
 		)
 	} else {
 		var colSpec []string
@@ -214,27 +264,28 @@ func (d Dialect) ScrubSteps(sc bench.Scenario, campaign string, out Outputs) []S
 	var hits []string
 	for _, l := range sc.Lists {
 		kc := keyColumn(l.Kind)
-		hits = append(hits, fmt.Sprintf("SELECT ln FROM k WHERE NOT bad AND %s IN (SELECT k FROM %s)", kc, tableName(l.Name)))
+		hits = append(hits, fmt.Sprintf("SELECT ln FROM k WHERE %s IN (SELECT k FROM %s)", kc, tableName(l.Name)))
 	}
-	steps = append(steps, Step{"anti-join", "CREATE TEMP TABLE hit AS " + strings.Join(hits, " UNION ")})
 	if d == DialectPostgres {
-		steps[len(steps)-1].SQL += "; ANALYZE hit"
+		steps = append(steps, Step{"anti-join", "CREATE UNLOGGED TABLE hit AS " + strings.Join(hits, " UNION ") + "; ANALYZE hit"})
+	} else {
+		steps = append(steps, Step{"anti-join", "CREATE TEMP TABLE hit AS " + strings.Join(hits, " UNION ")})
 	}
 	opts := "(FORMAT csv, HEADER true)"
 	if d == DialectDuckDB {
 		opts = "(FORMAT csv, HEADER true, DELIMITER ',')"
 	}
 	steps = append(steps,
-		Step{"write clean", fmt.Sprintf("COPY (SELECT %s FROM k WHERE NOT bad AND NOT EXISTS (SELECT 1 FROM hit h WHERE h.ln = k.ln) ORDER BY ln) TO %s %s", colList, quote(out.Clean), opts)},
-		Step{"write suppressed", fmt.Sprintf("COPY (SELECT %s FROM k WHERE NOT bad AND EXISTS (SELECT 1 FROM hit h WHERE h.ln = k.ln) ORDER BY ln) TO %s %s", colList, quote(out.Suppressed), opts)},
-		Step{"write rejected", fmt.Sprintf("COPY (SELECT %s, ln + 1 AS hush_line, reason AS hush_reason FROM k WHERE bad ORDER BY ln) TO %s %s", colList, quote(out.Rejected), opts)},
+		Step{"write clean", fmt.Sprintf("COPY (SELECT %s FROM k WHERE NOT %s AND NOT EXISTS (SELECT 1 FROM hit h WHERE h.ln = k.ln) ORDER BY ln) TO %s %s", colList, badRow, quote(out.Clean), opts)},
+		Step{"write suppressed", fmt.Sprintf("COPY (SELECT %s FROM k WHERE NOT %s AND EXISTS (SELECT 1 FROM hit h WHERE h.ln = k.ln) ORDER BY ln) TO %s %s", colList, badRow, quote(out.Suppressed), opts)},
+		Step{"write rejected", fmt.Sprintf("COPY (SELECT %s, ln + 1 AS hush_line, %s AS hush_reason FROM k WHERE %s ORDER BY ln) TO %s %s", colList, badReason, badRow, quote(out.Rejected), opts)},
 	)
 	return steps
 }
 
 func joinPath(dir, rel string) string {
-	if strings.HasPrefix(rel, "/") {
+	if filepath.IsAbs(rel) {
 		return rel
 	}
-	return strings.TrimSuffix(dir, "/") + "/" + rel
+	return filepath.Join(dir, rel)
 }
