@@ -193,26 +193,25 @@ func listEntries(t *testing.T, data, list string) uint64 {
 
 func TestSecondProcessGetsLockError(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(hushBinary(t), "optout", "add", "--from", "-", "--data", data, "--quiet")
+	cmd := exec.Command(hushBinary(t), "optout", "add", "--from", "-", "--acks", "--data", data, "--quiet")
 	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { stdin.Close(); cmd.Wait() }()
+	// One acknowledged opt-out proves the first process owns the data dir.
 	fmt.Fprintln(stdin, "phone")
-	// Wait until the first process holds the lock.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, code := hushRun(t, "lists", "ls", "--data", data)
-		if code == exitUser && strings.Contains(out, "in use by pid") {
-			if !strings.Contains(out, fmt.Sprint(cmd.Process.Pid)) {
-				t.Fatalf("lock error does not name the holder pid %d: %s", cmd.Process.Pid, out)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("second process never saw the lock (exit %d): %s", code, out)
-		}
-		time.Sleep(20 * time.Millisecond)
+	fmt.Fprintln(stdin, "+1 212 736 0100")
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ok ") {
+		t.Fatalf("first process did not acknowledge: %q %v", line, err)
+	}
+	out, code := hushRun(t, "lists", "ls", "--data", data)
+	if code != exitUser || !strings.Contains(out, "in use by pid") {
+		t.Fatalf("second process: exit %d, want 1 and a lock error: %s", code, out)
+	}
+	if !strings.Contains(out, fmt.Sprint(cmd.Process.Pid)) {
+		t.Fatalf("lock error does not name the holder pid %d: %s", cmd.Process.Pid, out)
 	}
 }
