@@ -2,13 +2,12 @@ package suppression
 
 import (
 	"math/bits"
-	"slices"
 
 	"github.com/hushcrm/hush/contactkey"
 )
 
-// smallBatch is the size below which DecideBatch probes key by key:
-// building a bitmap of the batch pays off only for many keys.
+// smallBatch is the size below which DecideBatch checks key by key:
+// sorting pays off only for many keys.
 const smallBatch = 64
 
 // DecideBatch checks many keys of one kind and calls hit for every
@@ -18,11 +17,12 @@ const smallBatch = 64
 // kinds are the caller's (ConsentKinds): a row lacking a key of such a
 // kind fails them.
 //
-// It sorts the batch (radix) and walks each list alongside it, or probes
-// the list key by key in ascending order when the list has many more
-// containers than the batch has keys (set.probe); lists in the policy's
-// union of a kind are probed only for the keys the union holds.
-// Like Decide it needs the engine's read lock.
+// It sorts the batch (radix) and walks each list alongside it
+// (frozen.probe: a gallop through the list's containers, so a batch costs
+// in proportion to its own size, not the list's); lists in the policy's
+// union of a kind are walked only with the keys the union holds. Batches
+// of 64k keys and more amortise the walks best. Like Decide it needs the
+// engine's read lock.
 func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit func(i int, r Reason)) {
 	n := len(keys)
 	if n == 0 || !kind.Valid() {
@@ -30,19 +30,17 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 	}
 	s := p.store
 	var steps []*step
+	var partStep [maxUnionParts]int // union part → index in steps
 	for i := range p.steps {
-		if p.steps[i].list.spec.Kind == kind {
-			steps = append(steps, &p.steps[i])
+		if st := &p.steps[i]; st.list.spec.Kind == kind {
+			if st.filtered {
+				partStep[st.part] = len(steps)
+			}
+			steps = append(steps, st)
 		}
 	}
-	phone := kind == contactkey.KindPhone
-	var optSet set
-	if phone {
-		optSet = set{b64: s.optPhones}
-	} else {
-		optSet = set{b32: s.optIDs[kind]}
-	}
-	hasOpt := optSet.card() > 0
+	opt := &s.optIndex[kind]
+	hasOpt := opt.card() > 0
 	if len(steps) == 0 && !hasOpt {
 		return
 	}
@@ -57,63 +55,53 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 		return
 	}
 
-	// Values the lists use, with the index they came from; hashes with
-	// no dictionary id are in no list and have no opt-out.
 	sc, _ := p.scratch.Get().(*batchScratch)
 	if sc == nil {
 		sc = &batchScratch{}
 	}
 	defer p.scratch.Put(sc)
-	vals := sc.vals[:0]
-	idx := sc.idx[:0]
-	for i, k := range keys {
-		v, ok := k, true
-		if !phone {
-			var id uint32
-			id, ok = s.dicts[kind].Lookup(k)
-			v = uint64(id)
-		}
-		if ok {
-			vals = append(vals, v)
-			idx = append(idx, uint32(i))
-		}
+
+	// u: the values the lists use, in container order (frozen.probe),
+	// and idx: the index each came from. Hashes with no dictionary id are
+	// in no list and have no opt-out.
+	var u []uint64
+	var idx []uint32
+	if kind == contactkey.KindPhone {
+		u, idx = sc.order(keys, nil)
+	} else {
+		u, idx = sc.order(keys, s.dicts[kind])
 	}
-	sc.vals, sc.idx = vals, idx
-	sc.tmp, sc.itmp = grow(sc.tmp, len(vals)), grow(sc.itmp, len(vals))
-	radixSort(vals, idx, sc.tmp, sc.itmp)
-	// u: the distinct values; their indexes are idx[starts[k]:starts[k+1]].
-	u := sc.u[:0]
-	starts := sc.starts[:0]
-	for j, v := range vals {
-		if j == 0 || v != vals[j-1] {
-			u = append(u, v)
-			starts = append(starts, int32(j))
-		}
-	}
-	starts = append(starts, int32(len(vals)))
-	sc.u, sc.starts = u, starts
-	batch := &sortedBatch{u: u, phone: phone}
 
 	words := (n + 63) / 64
 	hitBits := grow(sc.bits, words*len(steps))
 	clear(hitBits)
 	sc.bits = hitBits
 	mark := func(si int, k int, on bool) {
-		b := hitBits[si*words : (si+1)*words]
-		for _, i := range idx[starts[k]:starts[k+1]] {
-			if on {
-				b[i>>6] |= 1 << (i & 63)
-			} else {
-				b[i>>6] &^= 1 << (i & 63)
-			}
+		i := idx[k]
+		if on {
+			hitBits[si*words+int(i>>6)] |= 1 << (i & 63)
+		} else {
+			hitBits[si*words+int(i>>6)] &^= 1 << (i & 63)
 		}
 	}
-	var unionHits []int
-	if p.union[kind].b32 != nil || p.union[kind].b64 != nil {
-		p.union[kind].probe(batch, p.unionContainers[kind], func(k int) { unionHits = append(unionHits, k) })
+	found := func(si, k int) {
+		st := steps[si]
+		if st.list.unexpired(u[k], at) {
+			mark(si, k, !st.consent)
+		}
+	}
+	// The union says which of its lists hold each key it holds.
+	if un := p.union[kind]; un != nil {
+		un.set.probeRank(u, func(k int, r uint64) {
+			for m := un.mask(r); m != 0; m &= m - 1 {
+				found(partStep[bits.TrailingZeros64(m)], k)
+			}
+		})
 	}
 	for si, st := range steps {
-		l := st.list
+		if st.filtered {
+			continue
+		}
 		if st.consent {
 			// Every index fails until found active in the list.
 			b := hitBits[si*words : (si+1)*words]
@@ -124,46 +112,24 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 				b[words-1] = 1<<r - 1
 			}
 		}
-		found := func(k int) {
-			if e := l.exp.lookup(u[k]); e == 0 || e > at {
-				mark(si, k, !st.consent)
-			}
-		}
-		if st.filtered {
-			// Only what the union holds can be in this list.
-			for _, k := range unionHits {
-				if l.entries.contains(u[k]) {
-					found(k)
-				}
-			}
-			continue
-		}
-		l.entries.probe(batch, l.containers(), found)
+		st.list.entries.probe(u, func(k int) { found(si, k) })
 	}
 
-	type optHit struct {
-		i int
-		r Reason
-	}
 	var opts []optHit
 	if hasOpt {
 		c := p.scope.Channel
-		// The opt-out index changes with every opt-out: its container
-		// count is not kept, and its cardinality bounds it.
-		optSet.probe(batch, optSet.card(), func(k int) {
-			key := contactkey.Key{Kind: kind, V: keys[idx[starts[k]]]}
-			evs := s.optouts[key]
+		opts = sc.opts[:0]
+		opt.probe(u, func(k int) {
+			i := int(idx[k])
+			evs := s.optouts[contactkey.Key{Kind: kind, V: keys[i]}]
 			for _, purpose := range p.purposes[:p.nPurposes] {
 				if e, ok := decideOptOut(evs, c, purpose); ok {
-					r := Reason{Code: ReasonOptOut, List: OptOutsList, Source: e.Source, Since: e.At, Kind: kind, Purpose: purpose}
-					for _, i := range idx[starts[k]:starts[k+1]] {
-						opts = append(opts, optHit{int(i), r})
-					}
+					opts = append(opts, optHit{i, Reason{Code: ReasonOptOut, List: OptOutsList, Source: e.Source, Since: e.At, Kind: kind, Purpose: purpose}})
 				}
 			}
 		})
-		// Stable: the reasons of one index stay in purpose order.
-		slices.SortStableFunc(opts, func(a, b optHit) int { return a.i - b.i })
+		sc.opts = opts
+		opts = sc.sortOpts(opts, words)
 	}
 
 	oi := 0
@@ -191,13 +157,180 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 	}
 }
 
+// order puts a batch in the order frozen.probe walks: by roaring
+// container (value>>16), which is all the walk needs — within a
+// container each value is looked up on its own — and cheaper than a full
+// sort. It returns the values and, parallel, the index each came from.
+// With dict nil the values are the keys (phones); otherwise they are the
+// keys' ids in dict (keys without one are left out).
+//
+// When the container range, 16 low bits and the index fit in 64 bits,
+// (container, low, index) are packed in one word and radix-sorted on the
+// container bits alone: one array to move, two passes for the phones of
+// a country. Otherwise (value, index) pairs are sorted in full.
+func (sc *batchScratch) order(keys []uint64, dict *contactkey.Dictionary) ([]uint64, []uint32) {
+	n := len(keys)
+	vals := grow(sc.vals, n)[:0]
+	idx := grow(sc.idx, n)[:0]
+	in := keys // the values to order
+	lookup := dict != nil
+	if lookup {
+		for i, k := range keys {
+			if id, ok := dict.Lookup(k); ok {
+				vals = append(vals, uint64(id))
+				idx = append(idx, uint32(i))
+			}
+		}
+		in = vals
+	}
+	vals = vals[:len(in)]
+	sc.vals = vals
+	m := len(in)
+	if m == 0 {
+		return vals, idx[:0]
+	}
+	lo, hi := in[0], in[0]
+	for _, v := range in {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	ib := uint(bits.Len(uint(m)))
+	minC := lo >> 16
+	cb := uint(bits.Len64(hi>>16 - minC))
+	sc.tmp = grow(sc.tmp, m)
+	if cb+16+ib > 64 {
+		if !lookup {
+			copy(vals, in)
+			idx = idx[:m]
+			for i := range idx {
+				idx[i] = uint32(i)
+			}
+		}
+		sc.idx, sc.itmp = idx, grow(sc.itmp, m)
+		radixSort(vals, idx, sc.tmp, sc.itmp)
+		return vals, idx
+	}
+	// Digits of equal width, at most 11 bits (their counters stay in
+	// L1): two passes for the containers of one country's numbers.
+	nd := (cb + 10) / 11
+	var w uint
+	if nd > 0 {
+		w = (cb + nd - 1) / nd
+	}
+	dmask := uint64(1)<<w - 1
+	sh := 16 + ib // where the container bits start
+	counts := grow(sc.counts, int(nd)<<w)
+	clear(counts)
+	// Pack, and count every digit in the same pass. The index is the
+	// position in vals, mapped back below for looked-up ids.
+	switch nd {
+	case 2: // the common case, unrolled
+		c0, c1 := counts[:1<<w], counts[1<<w:2<<w]
+		for i, v := range in {
+			c := v>>16 - minC
+			vals[i] = c<<sh | (v&0xffff)<<ib | uint64(i)
+			c0[c&dmask]++
+			c1[c>>w&dmask]++
+		}
+	default:
+		for i, v := range in {
+			c := v>>16 - minC
+			vals[i] = c<<sh | (v&0xffff)<<ib | uint64(i)
+			for d := uint(0); d < nd; d++ {
+				counts[d<<w|uint(c>>(d*w)&dmask)]++
+			}
+		}
+	}
+	for d := uint(0); d < nd; d++ {
+		sum := int32(0)
+		for i, x := range counts[d<<w : (d+1)<<w] {
+			counts[d<<w+uint(i)] = sum
+			sum += x
+		}
+	}
+	src, dst := vals, sc.tmp[:m]
+	for d := uint(0); d+1 < nd; d++ {
+		cnt := counts[d<<w : (d+1)<<w]
+		s := sh + d*w
+		for _, p := range src {
+			x := p >> s & dmask
+			dst[cnt[x]] = p
+			cnt[x]++
+		}
+		src, dst = dst, src
+	}
+	// The last pass scatters and unpacks at once.
+	out := grow(sc.itmp, m)
+	imask := uint64(1)<<ib - 1
+	var cnt []int32
+	s := sh
+	if nd > 0 {
+		cnt = counts[(nd-1)<<w : nd<<w]
+		s = sh + (nd-1)*w
+	}
+	for k, p := range src {
+		if nd > 0 {
+			x := p >> s & dmask
+			k = int(cnt[x])
+			cnt[x]++
+		}
+		j := uint32(p & imask)
+		if lookup {
+			j = idx[j]
+		}
+		out[k] = j
+		dst[k] = (p>>sh+minC)<<16 | (p>>ib)&0xffff
+	}
+	sc.vals, sc.tmp = dst, src
+	sc.itmp, sc.idx, sc.counts = idx, out, counts
+	return dst, out
+}
+
+// optHit is an opt-out reason of index i of a batch.
+type optHit struct {
+	i int
+	r Reason
+}
+
+// sortOpts orders opt-out hits by index, keeping the order of one
+// index's reasons (purpose order): a counting sort by 64-index word,
+// then insertion within each word, where there are few.
+func (sc *batchScratch) sortOpts(opts []optHit, words int) []optHit {
+	if len(opts) < 2 {
+		return opts
+	}
+	cnt := grow(sc.optCount, words+1)
+	clear(cnt)
+	for _, o := range opts {
+		cnt[o.i>>6+1]++
+	}
+	for w := 1; w <= words; w++ {
+		cnt[w] += cnt[w-1]
+	}
+	out := grow(sc.optSorted, len(opts))
+	for _, o := range opts {
+		w := o.i >> 6
+		out[cnt[w]] = o
+		cnt[w]++
+	}
+	for j := 1; j < len(out); j++ {
+		for x := j; x > 0 && out[x-1].i > out[x].i; x-- {
+			out[x-1], out[x] = out[x], out[x-1]
+		}
+	}
+	sc.optCount, sc.optSorted = cnt, out
+	return out
+}
+
 // batchScratch holds DecideBatch's buffers between calls (Policy.scratch):
 // a scrub calls it for batch after batch of the same size.
 type batchScratch struct {
-	vals, tmp, u []uint64
-	idx, itmp    []uint32
-	starts       []int32
-	bits         []uint64
+	vals, tmp []uint64
+	idx, itmp []uint32
+	bits      []uint64
+	opts      []optHit
+	optSorted []optHit
+	optCount  []int32
+	counts    []int32
 }
 
 func grow[T any](s []T, n int) []T {

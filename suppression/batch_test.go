@@ -74,8 +74,14 @@ func render(r Reason) string {
 	return fmt.Sprintf("%s:%s:%s:%d", r.Code, r.List, r.Source, r.Since)
 }
 
+// stateShape says how randomState draws: every emailEvery-th list holds
+// e-mails (the others phones), with optOuts events.
+type stateShape struct {
+	emailEvery, optOuts int
+}
+
 // randomState builds the same random state in a Store and in the model.
-func randomState(t *testing.T, rng *rand.Rand, phones, hashes []uint64) (*fixture, *naive) {
+func randomState(t *testing.T, rng *rand.Rand, phones, hashes []uint64, shape stateShape) (*fixture, *naive) {
 	f := newFixture(t)
 	m := &naive{optouts: map[contactkey.Key][]OptEvent{}}
 	purposes := []string{DirectMarketing, ThirdPartyDisclosure, "research"}
@@ -98,7 +104,7 @@ func randomState(t *testing.T, rng *rand.Rand, phones, hashes []uint64) (*fixtur
 	for i := range 8 {
 		kind := contactkey.KindPhone
 		universe := phones
-		if i%3 == 2 {
+		if i%shape.emailEvery == shape.emailEvery-1 {
 			kind, universe = contactkey.KindEmail, hashes
 		}
 		typ := Deny
@@ -160,7 +166,7 @@ func randomState(t *testing.T, rng *rand.Rand, phones, hashes []uint64) (*fixtur
 		nl.since = l.UpdatedAt().Unix()
 		m.lists = append(m.lists, nl)
 	}
-	for range 400 {
+	for range shape.optOuts {
 		var k contactkey.Key
 		if rng.IntN(2) == 0 {
 			k = phone(phones[rng.IntN(len(phones))])
@@ -191,17 +197,33 @@ func randomState(t *testing.T, rng *rand.Rand, phones, hashes []uint64) (*fixtur
 // DecideBatch and Decide agree with the model, key by key, on random data.
 func TestDecideBatchMatchesModel(t *testing.T) {
 	for seed := range uint64(4) {
+		checkAgainstModel(t, seed, 3000, 2000, stateShape{emailEvery: 3, optOuts: 400})
+	}
+}
+
+// The same with dense dictionary ids (bitmap and run containers), four
+// e-mail lists (an e-mail union), and enough opt-outs that the opt-out
+// index spills into its frozen levels.
+func TestDecideBatchMatchesModelDense(t *testing.T) {
+	for seed := range uint64(2) {
+		checkAgainstModel(t, 10+seed, 60_000, 30_000, stateShape{emailEvery: 2, optOuts: 9000})
+	}
+}
+
+func checkAgainstModel(t *testing.T, seed uint64, nPhones, nHashes int, shape stateShape) {
+	t.Helper()
+	{
 		rng := rand.New(rand.NewPCG(seed, 99))
-		phones := make([]uint64, 3000)
+		phones := make([]uint64, nPhones)
 		for i := range phones {
 			// Clustered like real numbers: a few area codes, random lines.
 			phones[i] = 12_000_000_000 + uint64(rng.IntN(5))*10_000_000 + uint64(rng.IntN(10_000_000))
 		}
-		hashes := make([]uint64, 2000)
+		hashes := make([]uint64, nHashes)
 		for i := range hashes {
 			hashes[i] = rng.Uint64()
 		}
-		f, m := randomState(t, rng, phones, hashes)
+		f, m := randomState(t, rng, phones, hashes, shape)
 		now := t0.Unix() // the expiries were drawn around it
 		for _, scope := range []Scope{
 			{Call, DirectMarketing, ""}, {SMS, DirectMarketing, "acme"}, {Email, "research", "acme"},

@@ -358,7 +358,7 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 		return nil, err
 	}
 	pc.fresh = fresh
-	old := l.entries
+	old := l.entries.view()
 	inter := staged.andCard(old)
 	sticky := l.spec.Sticky()
 	var res ImportResult
@@ -401,9 +401,7 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 		return pc, nil
 	}
 	// final is a new bitmap no reader has seen (old is only read).
-	final.optimize()
-	pc.next = l.with(final, exp, version, at.UnixNano())
-	pc.next.containers() // counted here, not by the first reader
+	pc.next = l.with(freeze(final), exp, version, at.UnixNano())
 	return pc, nil
 }
 

@@ -16,7 +16,7 @@ func entries(t *testing.T, s *Store, name string) []uint64 {
 		t.Fatalf("no list %q", name)
 	}
 	var out []uint64
-	l.entries.each(make([]uint64, 64), func(vs []uint64) { out = append(out, vs...) })
+	l.entries.view().each(make([]uint64, 64), func(vs []uint64) { out = append(out, vs...) })
 	return out
 }
 

@@ -27,7 +27,7 @@ func (s *Store) legacyCommitImport(im *Import, version uint64, at time.Time) (Im
 	}
 	defer im.release()
 	staged, pairs := im.legacyStaged(s.dicts[im.kind])
-	old := l.entries
+	old := l.entries.view()
 	inter := staged.andCard(old)
 	sticky := l.spec.Sticky()
 	var res ImportResult
@@ -69,8 +69,7 @@ func (s *Store) legacyCommitImport(im *Import, version uint64, at time.Time) (Im
 	if res.Added == 0 && res.Removed == 0 && slices.Equal(exp.keys, l.exp.keys) && slices.Equal(exp.at, l.exp.at) {
 		return res, nil
 	}
-	final.optimize()
-	s.lists[im.list] = l.with(final, exp, version, at.UnixNano())
+	s.lists[im.list] = l.with(freeze(final), exp, version, at.UnixNano())
 	s.listsVersion = version
 	return res, nil
 }

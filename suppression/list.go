@@ -145,24 +145,16 @@ type List struct {
 	version   uint64 // journal seq of the last change to spec or content
 	createdAt int64  // unix nanoseconds
 	updatedAt int64
-	entries   set
+	entries   *frozen
 	exp       expiries
 	dict      *contactkey.Dictionary // nil for phone lists
 
 	digestOnce sync.Once
 	digest     [32]byte
-
-	containersOnce sync.Once
-	nContainers    uint64
 }
 
-// containers is the number of roaring containers of the entries, which
-// DecideBatch weighs against the batch size. Computed once per version;
-// safe for concurrent readers.
-func (l *List) containers() uint64 {
-	l.containersOnce.Do(func() { l.nContainers = l.entries.containerCount() })
-	return l.nContainers
-}
+// containers is the number of roaring containers of the entries.
+func (l *List) containers() uint64 { return l.entries.ncont }
 
 // Spec returns the list's spec. Its Purposes.Names must not be modified.
 func (l *List) Spec() ListSpec { return l.spec }
@@ -183,7 +175,7 @@ func (l *List) CreatedAt() time.Time { return time.Unix(0, l.createdAt).UTC() }
 func (l *List) UpdatedAt() time.Time { return time.Unix(0, l.updatedAt).UTC() }
 
 // Len is the number of entries (expired ones included).
-func (l *List) Len() uint64 { return l.entries.card() }
+func (l *List) Len() uint64 { return l.entries.card }
 
 // Expiring is the number of entries that carry an expiry.
 func (l *List) Expiring() int { return l.exp.len() }
@@ -221,9 +213,12 @@ func (l *List) Entry(key contactkey.Key) (expires int64, ok bool) {
 
 // active reports whether v is an entry that has not expired at at.
 func (l *List) active(v uint64, at int64) bool {
-	if !l.entries.contains(v) {
-		return false
-	}
+	return l.entries.contains(v) && l.unexpired(v, at)
+}
+
+// unexpired reports whether the entry v, if it is one, has not expired
+// at at.
+func (l *List) unexpired(v uint64, at int64) bool {
 	e := l.exp.lookup(v)
 	return e == 0 || e > at
 }
@@ -244,10 +239,10 @@ func (l *List) Digest() [32]byte {
 		h := sha256.New()
 		var hdr [1 + 8 + 8]byte
 		hdr[0] = byte(l.spec.Kind)
-		binary.LittleEndian.PutUint64(hdr[1:], l.entries.serializedSize())
+		binary.LittleEndian.PutUint64(hdr[1:], uint64(len(l.entries.data)))
 		binary.LittleEndian.PutUint64(hdr[9:], uint64(l.exp.len()))
 		h.Write(hdr[:])
-		_, _ = l.entries.writeTo(h) // a hash.Hash never fails a write
+		h.Write(l.entries.data)
 		var b bytes.Buffer
 		for i := range l.exp.keys {
 			var p [16]byte
@@ -266,7 +261,7 @@ func (l *List) Digest() [32]byte {
 }
 
 // with returns a new version of l with other entries.
-func (l *List) with(entries set, exp expiries, version uint64, at int64) *List {
+func (l *List) with(entries *frozen, exp expiries, version uint64, at int64) *List {
 	return &List{
 		spec:      l.spec,
 		version:   version,

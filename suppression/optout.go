@@ -61,12 +61,12 @@ func (s *Store) record(key contactkey.Key, ev OptEvent) {
 	s.optouts[key] = append(evs, ev)
 	if !had {
 		if key.Kind == contactkey.KindPhone {
-			s.optPhones.Add(key.V)
+			s.optIndex[key.Kind].add(key.V)
 		} else {
 			// Keys with events get a dictionary id so batches can find
-			// them by intersection; assignment follows the record order,
+			// them in the index; assignment follows the record order,
 			// so it is deterministic.
-			s.optIDs[key.Kind].Add(s.dicts[key.Kind].Assign(key.V))
+			s.optIndex[key.Kind].add(uint64(s.dicts[key.Kind].Assign(key.V)))
 		}
 	}
 	for _, n := range ev.Purposes.Names {
@@ -110,9 +110,9 @@ func (s *Store) OptIn(key contactkey.Key, ev OptEvent) error {
 		if !ok || !l.entries.contains(v) {
 			continue
 		}
-		entries := l.entries.clone()
-		entries.remove(v)
-		entries.optimize()
+		one := newSet(l.entries.phone)
+		one.addSorted([]uint64{v})
+		entries := freeze(setAndNot(l.entries.view(), one))
 		exp := l.exp
 		if i, found := slices.BinarySearch(exp.keys, v); found {
 			exp = expiries{

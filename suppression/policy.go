@@ -68,9 +68,10 @@ type step struct {
 	list    *List
 	consent bool
 	reason  Reason // prefilled for this list
-	// filtered: the list is in its kind's union (Policy.union), so a key
-	// absent from the union need not be probed against it.
+	// filtered: the list is part of its kind's union
+	// (Policy.union), which says whether a key is in the list.
 	filtered bool
+	part     int
 }
 
 // minUnionLists is how many deny lists of one kind a policy needs before
@@ -79,6 +80,10 @@ type step struct {
 // clean rows that are the bulk of any scrub. The largest list stays out
 // of the union so the union costs no more memory than the smaller lists.
 const minUnionLists = 3
+
+// maxUnionParts bounds the lists one union holds (a union's masks are
+// read as uint64); more lists of a kind than that are probed one by one.
+const maxUnionParts = 64
 
 // Policy is a scope compiled against one state of the store: the lists
 // that apply, in decision order (deny lists by name, then consent lists by
@@ -96,10 +101,8 @@ type Policy struct {
 	purposes     [2]string // the scope's purpose, then third_party_disclosure when sponsored
 	nPurposes    int
 	steps        []step
-	kinds        []contactkey.Kind // consent kinds
-	union        [contactkey.KindAddress + 1]set
-	// unionContainers is the container count of each union.
-	unionContainers [contactkey.KindAddress + 1]uint64
+	kinds        []contactkey.Kind                     // consent kinds
+	union        [contactkey.KindAddress + 1]*unionSet // nil where a kind has none
 
 	scratch sync.Pool // *batchScratch
 }
@@ -176,42 +179,36 @@ func (p *Policy) buildUnions() {
 				largest = i
 			}
 		}
-		var parts []set
+		var parts []*frozen
 		var key strings.Builder
 		for _, i := range idx {
 			l := p.steps[i].list
 			fmt.Fprintf(&key, "%s@%d/", l.spec.Name, l.version)
-			if i != largest {
+			if i != largest && len(parts) < maxUnionParts {
+				p.steps[i].filtered, p.steps[i].part = true, len(parts)
 				parts = append(parts, l.entries)
-				p.steps[i].filtered = true
 			}
 		}
-		e := p.store.union(key.String(), parts)
-		p.union[kind], p.unionContainers[kind] = e.set, e.containers
+		p.union[kind] = p.store.union(key.String(), kind == contactkey.KindPhone, parts)
 	}
 }
 
 // union returns the union of parts, from the store's cache when a policy
 // over the same list versions built it already (key names them).
-func (s *Store) union(key string, parts []set) unionEntry {
+func (s *Store) union(key string, phone bool, parts []*frozen) *unionSet {
 	s.unionMu.Lock()
 	defer s.unionMu.Unlock()
 	if s.unionsAt != s.listsVersion || s.unions == nil {
 		// Lists changed: policies compiled from now on use new unions;
 		// older policies keep theirs.
-		s.unions, s.unionsAt = map[string]unionEntry{}, s.listsVersion
+		s.unions, s.unionsAt = map[string]*unionSet{}, s.listsVersion
 	}
-	if e, ok := s.unions[key]; ok {
-		return e
+	if u, ok := s.unions[key]; ok {
+		return u
 	}
-	u := parts[0]
-	for _, part := range parts[1:] {
-		u = setOr(u, part)
-	}
-	u.optimize()
-	e := unionEntry{set: u, containers: u.containerCount()}
-	s.unions[key] = e
-	return e
+	u := buildUnionSet(phone, parts)
+	s.unions[key] = u
+	return u
 }
 
 func (s *Store) knownPurpose(name string, lists []*List) bool {
@@ -305,7 +302,7 @@ func (p *Policy) decide(keys []contactkey.Key, at int64, reasons []Reason, only 
 				// kind's opt-out index: most keys are ruled out without
 				// hashing the key into the map.
 				id, ok := value(i)
-				if !ok || !k.Kind.Valid() || !s.optIDs[k.Kind].Contains(uint32(id)) {
+				if !ok || !k.Kind.Valid() || !s.optIndex[k.Kind].contains(id) {
 					continue
 				}
 			}
@@ -323,8 +320,10 @@ func (p *Policy) decide(keys []contactkey.Key, at int64, reasons []Reason, only 
 	if len(p.steps) == 0 {
 		return len(out) == 0, out
 	}
-	// Per kind, whether the union was probed and whether a key was in it.
-	var probed, inUnion uint8
+	// Per kind, whether the union was probed; per key, the lists of the
+	// union that hold it.
+	var probed uint8
+	var masks [len(vals)]uint64
 	for si := range p.steps {
 		st := &p.steps[si]
 		kind := st.list.spec.Kind
@@ -332,21 +331,33 @@ func (p *Policy) decide(keys []contactkey.Key, at int64, reasons []Reason, only 
 			continue
 		}
 		if st.filtered {
+			un := p.union[kind]
 			if probed&(1<<kind) == 0 {
 				probed |= 1 << kind
-				for i, k := range keys {
-					if k.Kind != kind {
-						continue
-					}
-					if v, ok := value(i); ok && p.union[kind].contains(v) {
-						inUnion |= 1 << kind
-						break
+				for i, k := range keys[:min(len(keys), len(vals))] {
+					if k.Kind == kind && resolved&(1<<i) != 0 {
+						if r, ok := un.set.lookupRank(vals[i]); ok {
+							masks[i] = un.mask(r)
+						}
 					}
 				}
 			}
-			if inUnion&(1<<kind) == 0 {
-				continue
+			for i, k := range keys {
+				if k.Kind != kind {
+					continue
+				}
+				var in bool
+				if i < len(vals) {
+					in = masks[i]&(1<<st.part) != 0 && st.list.unexpired(vals[i], at)
+				} else if v, ok := value(i); ok {
+					in = st.list.active(v, at)
+				}
+				if in {
+					out = append(out, st.reason)
+					break
+				}
 			}
+			continue
 		}
 		if !st.consent {
 			for i, k := range keys {

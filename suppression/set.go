@@ -9,10 +9,11 @@ import (
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
 )
 
-// set is a list's entries: a roaring64 bitmap of phone numbers, or a
-// 32-bit bitmap of dense dictionary ids for the hashed kinds. Exactly one
-// of b32 and b64 is set. Published sets are never modified; every change
-// builds a new one.
+// set is a bitmap being worked on — an import's staged keys, the result
+// of a commit's or a union's set operations (often over views of frozen
+// sets) — until freeze publishes it: a roaring64 bitmap of phone
+// numbers, or a 32-bit bitmap of dense dictionary ids for the hashed
+// kinds. Exactly one of b32 and b64 is set.
 type set struct {
 	b32 *roaring.Bitmap
 	b64 *roaring64.Bitmap
@@ -41,13 +42,6 @@ func (s set) card() uint64 {
 	return s.b32.GetCardinality()
 }
 
-func (s set) clone() set {
-	if s.b64 != nil {
-		return set{b64: s.b64.Clone()}
-	}
-	return set{b32: s.b32.Clone()}
-}
-
 // addSorted adds values sorted ascending (duplicates allowed): the fast
 // path of both roaring flavours.
 func (s set) addSorted(vs []uint64) {
@@ -70,14 +64,6 @@ func (s set) addSorted(vs []uint64) {
 	}
 }
 
-func (s set) remove(v uint64) {
-	if s.b64 != nil {
-		s.b64.Remove(v)
-	} else {
-		s.b32.Remove(uint32(v))
-	}
-}
-
 func (s set) andCard(o set) uint64 {
 	if s.b64 != nil {
 		return s.b64.AndCardinality(o.b64)
@@ -90,13 +76,6 @@ func setOr(a, b set) set {
 		return set{b64: roaring64.Or(a.b64, b.b64)}
 	}
 	return set{b32: roaring.Or(a.b32, b.b32)}
-}
-
-func setAnd(a, b set) set {
-	if a.b64 != nil {
-		return set{b64: roaring64.And(a.b64, b.b64)}
-	}
-	return set{b32: roaring.And(a.b32, b.b32)}
 }
 
 func setAndNot(a, b set) set {
@@ -136,13 +115,6 @@ func (s set) optimize() {
 	} else {
 		s.b32.RunOptimize()
 	}
-}
-
-func (s set) sizeBytes() uint64 {
-	if s.b64 != nil {
-		return s.b64.GetSizeInBytes()
-	}
-	return s.b32.GetSizeInBytes()
 }
 
 func (s set) serializedSize() uint64 {
@@ -285,91 +257,4 @@ func mergeExpiries(final set, old expiries, oldSet set, staged []expPair, staged
 		}
 	}
 	return out
-}
-
-// sortedBatch is a batch's distinct values, ascending, and (built on
-// first use) a bitmap of them.
-type sortedBatch struct {
-	u     []uint64
-	phone bool
-	bm    set
-	built bool
-}
-
-func (b *sortedBatch) bitmap() set {
-	if !b.built {
-		b.bm = newSet(b.phone)
-		b.bm.addSorted(b.u)
-		b.built = true
-	}
-	return b.bm
-}
-
-// probe calls fn(k) for every k whose b.u[k] is in s, in ascending k.
-// containers is (an upper bound of) the number of roaring containers of
-// s. Three ways, by what they cost (measured on 2 cores, phone lists of
-// 2M numbers over 400 area codes):
-//   - a batch with many values per container of s: intersect a bitmap of
-//     the batch with s (~8 ms per list for 1M keys, after a one-off ~20 ms
-//     to build the batch bitmap), then map the hits back to k;
-//   - a list with several times more containers than the batch has
-//     values: Contains per value, ascending (~75-130 ns each);
-//   - otherwise walk an iterator alongside the batch (~17 ns per
-//     container of s plus ~20-30 ns per value).
-func (s set) probe(b *sortedBatch, containers uint64, fn func(k int)) {
-	u := b.u
-	if len(u) == 0 {
-		return
-	}
-	switch n := uint64(len(u)); {
-	case n > 2*containers && n >= 1<<14:
-		k := 0
-		setAnd(b.bitmap(), s).each(make([]uint64, 1024), func(hs []uint64) {
-			for _, h := range hs {
-				for u[k] < h {
-					k++
-				}
-				fn(k)
-			}
-		})
-	case 17*containers > 55*n:
-		for k, v := range u {
-			if s.contains(v) {
-				fn(k)
-			}
-		}
-	case s.b64 != nil:
-		it := s.b64.Iterator()
-		for k, v := range u {
-			it.AdvanceIfNeeded(v)
-			if !it.HasNext() {
-				return
-			}
-			if it.PeekNext() == v {
-				fn(k)
-			}
-		}
-	default:
-		it := s.b32.Iterator()
-		for k, v := range u {
-			if v > 0xffffffff {
-				return
-			}
-			it.AdvanceIfNeeded(uint32(v))
-			if !it.HasNext() {
-				return
-			}
-			if uint64(it.PeekNext()) == v {
-				fn(k)
-			}
-		}
-	}
-}
-
-// containerCount is the number of roaring containers of s.
-func (s set) containerCount() uint64 {
-	if s.b64 != nil {
-		return s.b64.Stats().Containers
-	}
-	return s.b32.Stats().Containers
 }

@@ -2,7 +2,6 @@ package suppression
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -13,8 +12,6 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/hushcrm/hush/contactkey"
 )
 
@@ -127,15 +124,8 @@ func (s *Store) WriteTo(w io.Writer) (int64, error) {
 		e.u64(l.version)
 		e.u64(uint64(l.createdAt))
 		e.u64(uint64(l.updatedAt))
-		size := l.entries.serializedSize()
-		e.u64(size)
-		n, err := l.entries.writeTo(e.bw)
-		if err != nil {
-			return cw.n, err
-		}
-		if uint64(n) != size {
-			return cw.n, fmt.Errorf("suppression: list %q: bitmap wrote %d bytes, announced %d", sp.Name, n, size)
-		}
+		e.u64(uint64(len(l.entries.data)))
+		e.bw.Write(l.entries.data)
 		e.u64(uint64(l.exp.len()))
 		for i, v := range l.exp.keys {
 			e.u64(v)
@@ -314,56 +304,28 @@ func (d *decoder) purposes(what string) PurposeSet {
 	return p
 }
 
-// readSet parses one serialised bitmap. The roaring decoders trust their
-// input more than a snapshot from disk deserves, so sizes are checked
-// first, a panic is turned into an error, and the result is validated.
-func (d *decoder) readSet(phone bool, name string) (st set) {
+// readSet reads one serialised bitmap. The bytes become the list's
+// published set as they are, once their structure and containers are
+// checked (loadFrozen).
+func (d *decoder) readSet(phone bool, name string) *frozen {
 	n := d.u64()
 	if d.err != nil {
-		return st
+		return nil
 	}
 	if n < 8 {
 		d.corrupt("list %q: bitmap of %d bytes", name, n)
-		return st
+		return nil
 	}
 	raw := d.bytes(n)
 	if d.err != nil {
-		return st
+		return nil
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			d.corrupt("list %q: bitmap: %v", name, r)
-			st = set{}
-		}
-	}()
-	var used int64
-	var err error
-	if phone {
-		if c := binary.LittleEndian.Uint64(raw); c > (n-8)/12 {
-			d.corrupt("list %q: bitmap claims %d containers in %d bytes", name, c, n)
-			return st
-		}
-		st.b64 = roaring64.New()
-		used, err = st.b64.ReadFrom(bytes.NewReader(raw))
-		if err == nil {
-			err = st.b64.Validate()
-		}
-	} else {
-		st.b32 = roaring.New()
-		used, err = st.b32.ReadFrom(bytes.NewReader(raw))
-		if err == nil {
-			err = st.b32.Validate()
-		}
-	}
+	f, err := loadFrozen(raw, phone)
 	if err != nil {
 		d.corrupt("list %q: bitmap: %v", name, err)
-		return set{}
+		return nil
 	}
-	if uint64(used) != n {
-		d.corrupt("list %q: bitmap used %d of %d bytes", name, used, n)
-		return set{}
-	}
-	return st
+	return f
 }
 
 // ReadStore reads a store written by WriteTo. The bytes are not trusted:
@@ -453,13 +415,13 @@ func ReadStore(r io.Reader) (*Store, error) {
 		if d.err != nil {
 			break
 		}
-		if l.dict != nil && !l.entries.b32.IsEmpty() && l.entries.maximum() >= uint64(l.dict.Len()) {
-			d.corrupt("list %q holds id %d, the %s dictionary has %d", sp.Name, l.entries.maximum(), sp.Kind, l.dict.Len())
+		if m, ok := l.entries.maximum(); ok && l.dict != nil && m >= uint64(l.dict.Len()) {
+			d.corrupt("list %q holds id %d, the %s dictionary has %d", sp.Name, m, sp.Kind, l.dict.Len())
 			break
 		}
 		ne := d.u64()
-		if d.err == nil && ne > l.entries.card() {
-			d.corrupt("list %q: %d expiries for %d entries", sp.Name, ne, l.entries.card())
+		if d.err == nil && ne > l.entries.card {
+			d.corrupt("list %q: %d expiries for %d entries", sp.Name, ne, l.entries.card)
 		}
 		for j := uint64(0); j < ne && d.err == nil; j++ {
 			v, at := d.u64(), int64(d.u64())
@@ -478,7 +440,7 @@ func ReadStore(r io.Reader) (*Store, error) {
 
 	nk := d.u64()
 	var prevKey contactkey.Key
-	var phones []uint64
+	var ids [contactkey.KindAddress + 1][]uint64
 	for i := uint64(0); i < nk && d.err == nil; i++ {
 		k := contactkey.Key{Kind: contactkey.Kind(d.u8()), V: d.u64()}
 		ne := d.u32()
@@ -527,7 +489,7 @@ func ReadStore(r io.Reader) (*Store, error) {
 			}
 		}
 		if k.Kind == contactkey.KindPhone {
-			phones = append(phones, k.V)
+			ids[k.Kind] = append(ids[k.Kind], k.V) // ascending: keys come in order
 			continue
 		}
 		id, ok := s.dicts[k.Kind].Lookup(k.V)
@@ -535,9 +497,14 @@ func ReadStore(r io.Reader) (*Store, error) {
 			d.corrupt("opt-out %s key %#x has no dictionary id", k.Kind, k.V)
 			break
 		}
-		s.optIDs[k.Kind].Add(id)
+		ids[k.Kind] = append(ids[k.Kind], uint64(id))
 	}
-	s.optPhones.AddMany(phones)
+	for _, k := range contactkey.Kinds {
+		if len(ids[k]) > 0 {
+			radixSort(ids[k], nil, nil, nil)
+			s.optIndex[k] = buildKeyIndex(k == contactkey.KindPhone, ids[k])
+		}
+	}
 
 	if d.err == nil {
 		want := d.r.crc

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/hushcrm/hush/contactkey"
 )
 
@@ -28,10 +26,10 @@ type Store struct {
 	// they were applied. A slice is only ever appended to, so a frozen
 	// view that copied the slice header keeps reading its prefix.
 	optouts map[contactkey.Key][]OptEvent
-	// optPhones and optIDs hold the keys that have events, per kind, so a
-	// batch finds its candidates with one bitmap intersection.
-	optPhones *roaring64.Bitmap
-	optIDs    [contactkey.KindAddress + 1]*roaring.Bitmap
+	// optIndex holds, per kind, the keys that have events (phone numbers,
+	// or dictionary ids), so Decide rules most keys out without hashing
+	// them into optouts and a batch finds its candidates in one walk.
+	optIndex [contactkey.KindAddress + 1]keyIndex
 	// optPurposes counts the opt-out events per named purpose: a purpose
 	// used by an event is known to Compile.
 	optPurposes map[string]int
@@ -42,13 +40,8 @@ type Store struct {
 	// so policies over the same lists share one. Compile runs under the
 	// engine's read lock, many at once, hence the mutex.
 	unionMu  sync.Mutex
-	unions   map[string]unionEntry
+	unions   map[string]*unionSet
 	unionsAt uint64 // the listsVersion the cached unions belong to
-}
-
-type unionEntry struct {
-	set        set
-	containers uint64
 }
 
 // NewStore returns an empty store.
@@ -56,13 +49,12 @@ func NewStore() *Store {
 	s := &Store{
 		lists:       map[string]*List{},
 		optouts:     map[contactkey.Key][]OptEvent{},
-		optPhones:   roaring64.New(),
 		optPurposes: map[string]int{},
 	}
 	for _, k := range contactkey.Kinds {
+		s.optIndex[k] = newKeyIndex(k == contactkey.KindPhone)
 		if k.Hashed() {
 			s.dicts[k] = contactkey.NewDictionary()
-			s.optIDs[k] = roaring.New()
 		}
 	}
 	return s
@@ -118,7 +110,7 @@ func (s *Store) CreateList(spec ListSpec, version uint64, at time.Time) error {
 		version:   version,
 		createdAt: ns,
 		updatedAt: ns,
-		entries:   newSet(spec.Kind == contactkey.KindPhone),
+		entries:   emptyFrozen(spec.Kind == contactkey.KindPhone),
 		dict:      s.dicts[spec.Kind],
 	}
 	s.version, s.listsVersion = version, version
@@ -160,8 +152,8 @@ func (s *Store) Lists() []*List {
 	return out
 }
 
-// MemoryBytes estimates the memory the store holds: lists, dictionaries
-// and opt-out state.
+// MemoryBytes estimates the memory the store holds: lists, dictionaries,
+// opt-out state, and the unions policies share.
 func (s *Store) MemoryBytes() uint64 {
 	var n uint64
 	for _, l := range s.lists {
@@ -172,12 +164,14 @@ func (s *Store) MemoryBytes() uint64 {
 			n += uint64(d.Len()) * 19 // see contactkey.Dictionary
 		}
 	}
-	n += s.optPhones.GetSizeInBytes()
-	for _, b := range s.optIDs {
-		if b != nil {
-			n += b.GetSizeInBytes()
-		}
+	for _, k := range contactkey.Kinds {
+		n += s.optIndex[k].sizeBytes()
 	}
+	s.unionMu.Lock()
+	for _, u := range s.unions {
+		n += u.sizeBytes()
+	}
+	s.unionMu.Unlock()
 	for _, evs := range s.optouts {
 		n += 48 + uint64(cap(evs))*uint64(optEventSize)
 		for _, e := range evs {
@@ -201,7 +195,6 @@ func (s *Store) Freeze() *Store {
 		lists:        maps.Clone(s.lists),
 		dicts:        s.dicts,
 		optouts:      make(map[contactkey.Key][]OptEvent, len(s.optouts)),
-		optPhones:    s.optPhones.Clone(),
 		optPurposes:  maps.Clone(s.optPurposes),
 		frozen:       true,
 	}
@@ -210,10 +203,8 @@ func (s *Store) Freeze() *Store {
 		// the view's visible range, and the view never appends.
 		v.optouts[k] = evs[:len(evs):len(evs)]
 	}
-	for i, b := range s.optIDs {
-		if b != nil {
-			v.optIDs[i] = b.Clone()
-		}
+	for _, k := range contactkey.Kinds {
+		v.optIndex[k] = s.optIndex[k].clone()
 	}
 	return v
 }
