@@ -16,20 +16,29 @@
 // function of the record sequence, and WriteTo writes the same bytes for
 // the same state.
 //
-// Published lists are immutable: a commit builds a new bitmap and swaps the
-// pointer, so a Policy compiled earlier keeps a consistent view of the
-// lists while the writer moves on. The Store itself is not safe for
-// concurrent use: the engine serialises writers and readers (an RWMutex),
-// and Decide and DecideBatch read the store's dictionaries and opt-out
-// state, so they too run under the engine's read lock.
+// Published lists are immutable: a list's entries are frozen, the
+// canonical roaring serialisation of its bitmap read in place (probes
+// walk the bytes; set operations run on roaring views of them, without
+// copying), so a Policy compiled earlier keeps a consistent view of the
+// lists while the writer moves on. A commit is two steps: PrepareCommit
+// does the heavy work (sorting, merging, compressing, serialising) and
+// only reads the store, so readers go on meanwhile; Publish then assigns
+// the new dictionary ids and swaps the list pointer. The Store itself is
+// not safe for concurrent mutation: the engine serialises writers and
+// readers (an RWMutex), calls PrepareCommit from its single writer
+// without the lock and Publish under it, and Decide and DecideBatch read
+// the store's dictionaries and opt-out state, so they run under the
+// engine's read lock.
 //
 // Compile turns a Scope (channel, purpose, sponsor) into a Policy, the
 // applicable lists in decision order; Decide checks one subject (every key
 // a campaign row carries) with no allocations; DecideBatch checks many keys
-// of one kind at once, sorted, walking or intersecting each list. Where a
-// policy has three or more deny lists of a kind it also holds the union of
-// all but the largest, so a clean key costs two probes, not one per list;
-// policies over the same list versions share it. A Policy stays current
+// of one kind at once: it orders the batch by roaring container and walks
+// each list alongside it. Where a policy has three or more deny lists of
+// a kind it also holds the union of all but the largest, with, for every
+// value, which of those lists hold it: a key costs one probe of the union
+// and one of the largest list, whatever the number of lists. Policies
+// over the same list versions share the union. A Policy stays current
 // while Store.ListsVersion does not move: it reads opt-outs live. A
 // Waterfall counts a scrub's rows per reason for the report.
 //

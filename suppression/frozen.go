@@ -15,13 +15,14 @@ import (
 // serialisation (roaring64's format for phones, one 32-bit bitmap for
 // dense ids), with its containers in their smallest form, read in place.
 //
-// Why bytes and not a roaring.Bitmap: probes walk the serialisation
-// directly — galloping over the descriptive header (4 bytes a container),
-// then one cache line of the container — three to six times faster than
-// the roaring API allows (its iterators step container by container, its
-// Contains searches from scratch every time). The bytes are also exactly
-// what snapshots write and digests hash, a snapshot loads by reading them,
-// and the bytes are smaller in memory than the roaring structures. Set
+// Why bytes and not a roaring.Bitmap: probes read the containers in
+// place — a gallop over a dense index of container keys, one directory
+// word, then one cache line of the container — three to six times faster
+// than the roaring API allows (its iterators step container by container
+// at ~17 ns a step, its Contains searches from scratch every time). The
+// bytes are also exactly what snapshots write and digests hash, a
+// snapshot loads by reading them, and with the index (10 bytes a
+// container) they take less memory than the roaring structures. Set
 // operations run on roaring views of the bytes (view), built without
 // copying the containers.
 type frozen struct {
@@ -42,9 +43,9 @@ type fbucket struct {
 	start int // offset in data of the bitmap's cookie
 	// dir has one word per container: key u16 | cardinality-1 u16 |
 	// run flag (1 bit) | offset from start (31 bits: a 32-bit bitmap
-	// takes at most 65536 containers of 8 KiB). The serialisation
-	// keeps keys and offsets in two tables; one word each puts them in one
-	// cache line, which is what a probe of a cold container costs.
+	// takes at most 65536 containers of 8 KiB). The serialisation keeps
+	// cardinalities, offsets and run flags in three places; one word
+	// brings all three in one miss.
 	dir []uint64
 	// keys are the containers' keys again, densely (a search reads a
 	// quarter of the lines dir would take), and jump[h] is the first

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/hushcrm/hush/contactkey"
 )
 
 // randomSet builds a set whose containers take every form: sparse
@@ -390,6 +392,65 @@ func TestKeyIndex(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// Set operations run on views whose containers are the published bytes:
+// none of them may write there. A random history of imports, opt-ins
+// and policies leaves every list version and union ever published
+// byte for byte as it was.
+func TestPublishedBytesNeverChange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	f := newFixture(t)
+	names := []string{"a", "b", "c", "d"}
+	for i, n := range names {
+		f.list(n, []contactkey.Kind{contactkey.KindPhone, contactkey.KindEmail}[i%2], Deny, "call", "all", []string{SourceNationalRegistry, SourceComplaint}[i/2])
+		f.list(n+"2", []contactkey.Kind{contactkey.KindPhone, contactkey.KindEmail}[i%2], Deny, "call", "all", SourceInternal)
+	}
+	seen := map[*frozen][]byte{}
+	remember := func() {
+		for _, l := range f.s.Lists() {
+			if _, ok := seen[l.entries]; !ok {
+				seen[l.entries] = slices.Clone(l.entries.data)
+			}
+		}
+		p := f.policy(Call, DirectMarketing, "")
+		for _, u := range p.union {
+			if u != nil {
+				if _, ok := seen[u.set]; !ok {
+					seen[u.set] = slices.Clone(u.set.data)
+				}
+			}
+		}
+	}
+	for range 60 {
+		remember()
+		name := names[rng.IntN(len(names))]
+		if rng.IntN(2) == 0 {
+			name += "2"
+		}
+		l, _ := f.s.List(name)
+		keys := make([]uint64, rng.IntN(3000))
+		for i := range keys {
+			keys[i] = uint64(rng.IntN(20_000)) // dense: bitmaps and runs
+			if l.spec.Kind == contactkey.KindPhone {
+				keys[i] += 12_000_000_000 + uint64(rng.IntN(3))<<16
+			}
+		}
+		if rng.IntN(6) == 0 && len(keys) > 0 {
+			f.optIn(contactkey.Key{Kind: l.spec.Kind, V: keys[0]}, "all", "all")
+			continue
+		}
+		f.imp(name, []ImportMode{Add, Replace, Remove}[rng.IntN(3)], keys, nil)
+	}
+	remember()
+	if len(seen) < 30 {
+		t.Fatalf("only %d versions published: the test proves little", len(seen))
+	}
+	for fz, b := range seen {
+		if !bytes.Equal(fz.data, b) {
+			t.Fatal("published bytes changed")
 		}
 	}
 }

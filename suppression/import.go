@@ -320,13 +320,14 @@ func (s *Store) CommitImport(im *Import, version uint64, at time.Time) (ImportRe
 }
 
 // PrepareCommit does the work of committing a staged import — sorting,
-// merging with the current list, expiries, compressing the new bitmap —
-// without changing anything a reader can see: it only reads the store
-// (lists and dictionaries), so it may run while readers use the store,
-// provided no other mutation runs meanwhile (the engine's single writer,
-// without its write lock). Publish then makes the result visible in
-// microseconds. The list gets a new version only when its content
-// changes. A sticky list (customer_request, complaint) never loses
+// merging with the current list, expiries, compressing and serialising
+// the new bitmap — without changing anything a reader can see: it only
+// reads the store (lists and dictionaries), so it may run while readers
+// use the store, provided no other mutation runs meanwhile (the engine's
+// single writer, without its write lock). For hashed kinds it works out
+// which keys are new to the dictionary and the ids they will get.
+// Publish then makes the result visible. The list gets a new version
+// only when its content changes. A sticky list (customer_request, complaint) never loses
 // entries to an import: what Replace or Remove would have removed is
 // counted in KeptSticky.
 //
@@ -407,8 +408,9 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 
 // Publish makes a prepared commit visible: it assigns the new dictionary
 // ids, swaps in the new list version and moves the store's version. It
-// does no work proportional to the list, only to the new ids of a hashed
-// kind. It fails with ErrStalePrepared, changing nothing, when the store
+// does no work proportional to the list: a phone import publishes in
+// microseconds; a hashed one spends about 150 ns per new dictionary id
+// (contactkey.Dictionary.Assign, plus a rehash when the table grows). It fails with ErrStalePrepared, changing nothing, when the store
 // moved since PrepareCommit (another mutation ran in between), and with
 // ErrImportClosed when pc was published already.
 func (s *Store) Publish(pc *PreparedCommit) (ImportResult, error) {

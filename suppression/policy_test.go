@@ -281,3 +281,47 @@ func TestPolicyUnions(t *testing.T) {
 		}
 	}
 }
+
+// A row may carry more keys than Decide resolves up front (eight): the
+// rest are checked one by one, unions included.
+func TestDecideManyKeys(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"a", "b", "c", "d"} {
+		f.list(n, contactkey.KindPhone, Deny, "call", "all", SourceInternal)
+	}
+	f.list("ok", contactkey.KindPhone, Consent, "call", "direct_marketing", SourceCustomerRequest)
+	f.imp("a", Add, []uint64{1, 2, 3, 4, 5, 6}, nil) // the largest: outside the union
+	f.imp("b", Add, []uint64{110}, nil)
+	f.imp("c", Add, []uint64{111}, nil)
+	f.imp("d", Add, []uint64{112}, []int64{1000})
+	f.imp("ok", Add, []uint64{100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111}, nil)
+	p := f.policy(Call, DirectMarketing, "")
+	if p.union[contactkey.KindPhone] == nil {
+		t.Fatal("no union: the test proves little")
+	}
+	row := func(last ...uint64) []contactkey.Key {
+		var keys []contactkey.Key
+		for v := uint64(100); v < 108; v++ {
+			keys = append(keys, phone(v))
+		}
+		for _, v := range last {
+			keys = append(keys, phone(v))
+		}
+		return keys
+	}
+	for _, tc := range []struct {
+		keys []contactkey.Key
+		at   int64
+		want []string
+	}{
+		{row(108, 109), 0, []string{}},
+		{row(108, 110), 0, []string{"list:b"}},
+		{row(111, 5), 0, []string{"list:a", "list:c", "no_consent:ok"}}, // 5 has no consent
+		{row(112), 0, []string{"list:d", "no_consent:ok"}},
+		{row(112), 2000, []string{"no_consent:ok"}}, // d's entry expired
+	} {
+		if _, rs := p.Decide(tc.keys, tc.at, nil); !slices.Equal(codes(rs), tc.want) {
+			t.Errorf("row ending %d at %d: %v, want %v", tc.keys[len(tc.keys)-1].V, tc.at, codes(rs), tc.want)
+		}
+	}
+}
