@@ -286,13 +286,22 @@ func (e *Engine) apply(seq journal.Seq, r record.Record) error {
 		if err != nil {
 			return &domainError{err}
 		}
-		return e.locked(func() error {
-			res, err := e.store.Publish(pc)
-			if err == nil && e.commitResults != nil {
-				e.commitResults[r.ID] = res
-			}
+		e.mu.Lock()
+		res, err := e.store.Publish(pc)
+		if err == nil && e.commitResults != nil {
+			e.commitResults[r.ID] = res
+		}
+		e.mu.Unlock()
+		if errors.Is(err, suppression.ErrStalePrepared) {
+			// Only possible if something else mutated the store between
+			// prepare and publish: the single-writer rule is broken, so
+			// this is not a deterministic outcome of the record.
 			return err
-		})
+		}
+		if err != nil {
+			return &domainError{err}
+		}
+		return nil
 	case *record.ImportAbort:
 		delete(e.imports, r.ID)
 		return nil

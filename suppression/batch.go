@@ -176,12 +176,7 @@ func (sc *batchScratch) order(keys []uint64, dict *contactkey.Dictionary) ([]uin
 	in := keys // the values to order
 	lookup := dict != nil
 	if lookup {
-		for i, k := range keys {
-			if id, ok := dict.Lookup(k); ok {
-				vals = append(vals, uint64(id))
-				idx = append(idx, uint32(i))
-			}
-		}
+		vals, idx = lookupIDs(dict, keys, vals, idx)
 		in = vals
 	}
 	vals = vals[:len(in)]
@@ -284,6 +279,22 @@ func (sc *batchScratch) order(keys []uint64, dict *contactkey.Dictionary) ([]uin
 	sc.vals, sc.tmp = dst, src
 	sc.itmp, sc.idx, sc.counts = idx, out, counts
 	return dst, out
+}
+
+// lookupIDs appends the ids of the keys that have one to vals, and their
+// indexes to idx. It is a function of its own for speed: written inline
+// in order, the same loop ran 2.4 times slower (4.5 vs 10.7 M keys/s on
+// a 4M-entry dictionary), the lookups' cache misses no longer
+// overlapping — every value live across the call is spilled, and order
+// has many.
+func lookupIDs(dict *contactkey.Dictionary, keys []uint64, vals []uint64, idx []uint32) ([]uint64, []uint32) {
+	for i, k := range keys {
+		if id, ok := dict.Lookup(k); ok {
+			vals = append(vals, uint64(id))
+			idx = append(idx, uint32(i))
+		}
+	}
+	return vals, idx
 }
 
 // optHit is an opt-out reason of index i of a batch.

@@ -183,8 +183,9 @@ func (s *Store) MemoryBytes() uint64 {
 
 // Freeze returns a read-only view of the store as it is now, for long
 // scrubs that must not see changes half-way. The view shares the
-// immutable lists and copies the opt-out index and the small maps, so
-// later changes to s do not show in it. It shares the dictionaries, which
+// immutable lists and the frozen levels of the opt-out index, and copies
+// the rest of the opt-out state and the small maps, so later changes to s
+// do not show in it. It shares the dictionaries, which
 // the writer keeps growing: callers still hold the engine's read lock
 // around Decide, DecideBatch and List.Contains on the view. Call Freeze
 // under that lock too. Mutations of the view fail with ErrFrozen.

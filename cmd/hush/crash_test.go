@@ -183,7 +183,7 @@ func TestKill9DuringImport(t *testing.T) {
 
 func listEntries(t *testing.T, data, list string) uint64 {
 	t.Helper()
-	out := mustRun(t, "lists", "show", list, "--json", "--data", data)
+	out := mustRun(t, "lists", "show", list, "--json", "--quiet", "--data", data)
 	var l struct{ Entries uint64 }
 	if err := json.Unmarshal([]byte(out), &l); err != nil {
 		t.Fatalf("lists show: %v\n%s", err, out)
