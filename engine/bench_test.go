@@ -16,17 +16,7 @@ import (
 // engine with real fsync — the durable opt-outs/s the group commit gives.
 // Target: >= 5,000/s on the 2-core machine.
 func BenchmarkOptOut32Writers(b *testing.B) {
-	j, err := wal.Open(b.TempDir(), wal.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer j.Close()
-	h, _ := contactkey.NewHasher(testSecret)
-	e, err := Open(context.Background(), j, Options{Hasher: h})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
+	e, j := benchEngine(b, wal.Options{})
 	var next atomic.Uint64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -55,17 +45,7 @@ func BenchmarkOptOut32Writers(b *testing.B) {
 // BenchmarkCheck: a live check through the engine (policy cache, read
 // lock, Decide) against 10 lists.
 func BenchmarkCheck(b *testing.B) {
-	j, err := wal.Open(b.TempDir(), wal.Options{NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer j.Close()
-	h, _ := contactkey.NewHasher(testSecret)
-	e, err := Open(context.Background(), j, Options{Hasher: h})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
+	e, _ := benchEngine(b, wal.Options{NoSync: true})
 	ctx := context.Background()
 	for i := range 10 {
 		name := string(rune('a'+i)) + "_list"
@@ -93,4 +73,21 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchEngine opens an engine on a WAL in a temp dir; both close with b.
+func benchEngine(b *testing.B, opts wal.Options) (*Engine, *wal.WAL) {
+	b.Helper()
+	j, err := wal.Open(b.TempDir(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, _ := contactkey.NewHasher(testSecret)
+	e, err := Open(context.Background(), j, Options{Hasher: h})
+	if err != nil {
+		j.Close()
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close(); j.Close() })
+	return e, j
 }
