@@ -33,6 +33,9 @@ type Options struct {
 	Tool string
 	// Logf receives operational notes (recovery, snapshots). May be nil.
 	Logf func(format string, args ...any)
+
+	// extraComponents add components after the built-in ones (tests).
+	extraComponents []func(*Engine) component
 }
 
 // Errors callers can branch on.
@@ -52,6 +55,10 @@ type Engine struct {
 	store       *suppression.Store
 	applied     journal.Seq
 	fingerprint string
+
+	// components hold the state beside the store; only the writer (or
+	// recovery) calls into them, each guards what its readers see.
+	components []component
 
 	reqs    chan *request
 	stop    chan struct{}
@@ -126,6 +133,7 @@ func Open(ctx context.Context, j journal.Journal, opts Options) (*Engine, error)
 		imports: map[uint64]*openImport{},
 	}
 	e.nextImportID.Store(1)
+	e.components = e.newComponents()
 	if err := e.recover(); err != nil {
 		return nil, err
 	}
@@ -152,6 +160,7 @@ func (e *Engine) recover() error {
 			continue
 		}
 		e.store, e.fingerprint, base = st.store, st.fingerprint, seq
+		e.components = st.components
 		e.nextImportID.Store(st.nextImportID)
 		e.lastSnap = seq
 		break
@@ -323,7 +332,7 @@ func (e *Engine) apply(seq journal.Seq, r record.Record) error {
 			return e.store.OptOut(key, ev)
 		})
 	}
-	return fmt.Errorf("apply: unhandled record type %s", r.Type())
+	return e.applyComponents(seq, r)
 }
 
 // locked runs a store mutation under the write lock; a domain error from
@@ -555,18 +564,24 @@ func sortedImportIDs(m map[uint64]*openImport) []uint64 {
 }
 
 // Snapshot format: magic, format version, seq, secret fingerprint, next
-// import id, then the store's own deterministic encoding.
+// import id, the store's own deterministic encoding, then (format 2) one
+// section per component. Format 1 (no sections) is still read.
 var snapMagic = [8]byte{'H', 'U', 'S', 'H', 'S', 'N', 'A', 'P'}
 
-const snapFormat = 1
+const snapFormat = 2
 
 type snapState struct {
 	store        *suppression.Store
 	fingerprint  string
 	nextImportID uint64
+	components   []component
 }
 
-func writeSnapshotTo(w io.Writer, seq journal.Seq, fingerprint string, nextImportID uint64, st *suppression.Store) error {
+func (e *Engine) writeSnapshotTo(w io.Writer, seq journal.Seq) error {
+	return writeSnapshotTo(w, seq, e.fingerprint, e.nextImportID.Load(), e.store, e.components)
+}
+
+func writeSnapshotTo(w io.Writer, seq journal.Seq, fingerprint string, nextImportID uint64, st *suppression.Store, cs []component) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	var hdr []byte
 	hdr = append(hdr, snapMagic[:]...)
@@ -581,10 +596,15 @@ func writeSnapshotTo(w io.Writer, seq journal.Seq, fingerprint string, nextImpor
 	if _, err := st.WriteTo(bw); err != nil {
 		return err
 	}
+	if err := writeSections(bw, cs); err != nil {
+		return err
+	}
 	return bw.Flush()
 }
 
-func readSnapshotFrom(r io.Reader, want journal.Seq) (*snapState, error) {
+// readSnapshotFrom reads a snapshot into a fresh store and the fresh
+// components cs.
+func readSnapshotFrom(r io.Reader, want journal.Seq, cs []component) (*snapState, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	var magic [8]byte
 	if _, err := io.ReadFull(br, magic[:]); err != nil {
@@ -594,7 +614,7 @@ func readSnapshotFrom(r io.Reader, want journal.Seq) (*snapState, error) {
 		return nil, fmt.Errorf("snapshot header: bad magic %q", magic[:])
 	}
 	format, err := binary.ReadUvarint(br)
-	if err != nil || format != snapFormat {
+	if err != nil || format < 1 || format > snapFormat {
 		return nil, fmt.Errorf("snapshot header: unsupported format %d (%v)", format, err)
 	}
 	seq, err := binary.ReadUvarint(br)
@@ -620,12 +640,17 @@ func readSnapshotFrom(r io.Reader, want journal.Seq) (*snapState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot state: %w", err)
 	}
+	if format >= 2 {
+		if err := readSections(br, cs); err != nil {
+			return nil, err
+		}
+	}
 	// The journal's reader verifies the checksum when it reaches the end:
 	// read to the end so damage past the store's last byte is seen too.
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return nil, err
 	}
-	return &snapState{store: st, fingerprint: string(fp), nextImportID: next}, nil
+	return &snapState{store: st, fingerprint: string(fp), nextImportID: next, components: cs}, nil
 }
 
 func (e *Engine) loadSnapshot(seq journal.Seq) (*snapState, error) {
@@ -634,7 +659,7 @@ func (e *Engine) loadSnapshot(seq journal.Seq) (*snapState, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	return readSnapshotFrom(rc, seq)
+	return readSnapshotFrom(rc, seq, e.newComponents())
 }
 
 // snapshot runs on the writer goroutine (or with the writer idle).
@@ -645,7 +670,7 @@ func (e *Engine) snapshot() error {
 	}
 	start := time.Now()
 	err := e.j.WriteSnapshot(seq, func(w io.Writer) error {
-		return writeSnapshotTo(w, seq, e.fingerprint, e.nextImportID.Load(), e.store)
+		return e.writeSnapshotTo(w, seq)
 	})
 	if err != nil {
 		return err

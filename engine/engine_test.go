@@ -25,6 +25,8 @@ type harness struct {
 	j   *wal.WAL
 	e   *Engine
 	now time.Time
+	// extra components the engine opens with (component tests).
+	extra []func(*Engine) component
 }
 
 func newHarness(t *testing.T, dir string) *harness {
@@ -44,7 +46,7 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	e, err := Open(context.Background(), j, Options{Hasher: hasher, Now: func() time.Time { return h.now }, SnapshotBytes: 1 << 40, Actor: "test"})
+	e, err := Open(context.Background(), j, Options{Hasher: hasher, Now: func() time.Time { return h.now }, SnapshotBytes: 1 << 40, Actor: "test", extraComponents: h.extra})
 	if err != nil {
 		j.Close()
 		h.t.Fatalf("engine.Open: %v", err)
@@ -248,7 +250,7 @@ func snapshotBytes(t *testing.T, e *Engine) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	err := e.control(context.Background(), func() error {
-		return writeSnapshotTo(&buf, e.applied, e.fingerprint, e.nextImportID.Load(), e.store)
+		return e.writeSnapshotTo(&buf, e.applied)
 	})
 	if err != nil {
 		t.Fatal(err)

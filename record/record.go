@@ -22,23 +22,8 @@ const (
 )
 
 func (t Type) String() string {
-	switch t {
-	case TypeInit:
-		return "init"
-	case TypeListCreate:
-		return "list_create"
-	case TypeListDelete:
-		return "list_delete"
-	case TypeImportBegin:
-		return "import_begin"
-	case TypeImportChunk:
-		return "import_chunk"
-	case TypeImportCommit:
-		return "import_commit"
-	case TypeImportAbort:
-		return "import_abort"
-	case TypeOptOut:
-		return "optout"
+	if k, ok := kinds[t]; ok {
+		return k.name
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -171,27 +156,11 @@ func Decode(b []byte) (Record, error) {
 	if v == 0 || v > codecVersion {
 		return nil, fmt.Errorf("decode %s: %w (version %d)", t, ErrVersion, v)
 	}
-	var r Record
-	switch t {
-	case TypeInit:
-		r = &Init{}
-	case TypeListCreate:
-		r = &ListCreate{}
-	case TypeListDelete:
-		r = &ListDelete{}
-	case TypeImportBegin:
-		r = &ImportBegin{}
-	case TypeImportChunk:
-		r = &ImportChunk{}
-	case TypeImportCommit:
-		r = &ImportCommit{}
-	case TypeImportAbort:
-		r = &ImportAbort{}
-	case TypeOptOut:
-		r = &OptOut{}
-	default:
+	k, ok := kinds[t]
+	if !ok {
 		return nil, fmt.Errorf("decode: %w %d", ErrUnknownType, b[0])
 	}
+	r := k.zero()
 	d := decoder{buf: b[2:]}
 	r.decode(&d)
 	if d.err != nil {
