@@ -1,0 +1,242 @@
+package rfm
+
+import (
+	"strconv"
+
+	"github.com/hushcrm/hush/contactkey"
+)
+
+// Event is one purchase or return, parsed. Customer is the external id's
+// key (KeyOf); CustomerName is the id's text when it is not numeric (so it
+// can be printed back) and may point into a caller's buffer: the Book
+// copies it. Order is the order id's key, or 0 when the input has no order
+// column (every row is then one order).
+type Event struct {
+	Order        uint64
+	Customer     uint64
+	CustomerName []byte
+	Day          Day
+	Amount       int64 // minor units; a return's amount is what it gives back, > 0
+	Return       bool
+}
+
+// Outcome says what a Book did with an event.
+type Outcome uint8
+
+const (
+	Applied   Outcome = iota // counted
+	Duplicate                // its order id was seen before: counted once, earlier
+)
+
+// Customers gives external customer ids dense 32-bit ids (bitmap
+// positions) in first-seen order, and prints them back.
+type Customers struct {
+	dict  *contactkey.Dictionary
+	names map[uint32]string // only for ids that are not canonical decimals
+}
+
+// NewCustomers returns an empty dictionary.
+func NewCustomers() *Customers {
+	return &Customers{dict: contactkey.NewDictionary(), names: map[uint32]string{}}
+}
+
+// Len is the number of customers.
+func (c *Customers) Len() int { return c.dict.Len() }
+
+// Assign returns the dense id of key, creating it (with name, for
+// non-numeric ids) when new.
+func (c *Customers) Assign(key uint64, name []byte) uint32 {
+	n := c.dict.Len()
+	id := c.dict.Assign(key)
+	if int(id) == n && key&(1<<63) != 0 {
+		c.names[id] = string(name)
+	}
+	return id
+}
+
+// Lookup finds the dense id of an external id.
+func (c *Customers) Lookup(ext string) (uint32, bool) {
+	key, _ := KeyOf([]byte(ext))
+	return c.dict.Lookup(key)
+}
+
+// Name is the external id of dense id.
+func (c *Customers) Name(id uint32) string {
+	v := c.dict.Value(id)
+	if v&(1<<63) == 0 {
+		return strconv.FormatUint(v, 10)
+	}
+	return c.names[id]
+}
+
+// AppendName appends the external id of dense id.
+func (c *Customers) AppendName(dst []byte, id uint32) []byte {
+	v := c.dict.Value(id)
+	if v&(1<<63) == 0 {
+		return strconv.AppendUint(dst, v, 10)
+	}
+	return append(dst, c.names[id]...)
+}
+
+// Key is the 64-bit key of dense id.
+func (c *Customers) Key(id uint32) uint64 { return c.dict.Value(id) }
+
+// Bytes estimates the dictionary's memory.
+func (c *Customers) Bytes() int {
+	n := c.dict.Len()
+	b := n*8 + n*4*2 + n*2 // values, slots+tags at 1.33..2.67 load
+	for _, s := range c.names {
+		b += len(s) + 16 + 24
+	}
+	return b
+}
+
+// Aggregate is one customer's running totals in a Ledger: 24 bytes.
+type Aggregate struct {
+	First  Day    // first order day (all history up to the cutoff)
+	Last   Day    // last order day; meaningless when AllOrders == 0
+	Orders uint32 // orders inside the window
+	// AllOrders counts orders before the cutoff, window or not: the mean gap
+	// between orders (lapsed analysis) needs all of history.
+	AllOrders uint32
+	Total     int64 // spend inside the window minus returns, minor units
+}
+
+// LedgerConfig bounds which events a Ledger counts.
+type LedgerConfig struct {
+	// Cutoff: events after this day are excluded (and counted as such).
+	// NoCutoff keeps everything.
+	Cutoff Day
+	// WindowStart: orders and returns before this day count for recency and
+	// the mean gap, not for frequency and monetary. NoWindow keeps all.
+	WindowStart Day
+}
+
+// NoCutoff and NoWindow are the open ends of a LedgerConfig.
+const (
+	NoCutoff Day = 1<<31 - 1
+	NoWindow Day = -1 << 31
+)
+
+// Ledger holds the per-customer aggregates of the events fed to it.
+type Ledger struct {
+	cfg      LedgerConfig
+	aggs     []Aggregate
+	excluded int64 // events after the cutoff
+	maxDay   Day   // latest event day counted
+	minDay   Day
+	events   int64
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger(cfg LedgerConfig) *Ledger {
+	return &Ledger{cfg: cfg, maxDay: NoWindow, minDay: NoCutoff}
+}
+
+// Config is the ledger's configuration.
+func (l *Ledger) Config() LedgerConfig { return l.cfg }
+
+// Len is the number of customers the ledger has a slot for.
+func (l *Ledger) Len() int { return len(l.aggs) }
+
+// Aggregate returns customer id's aggregate.
+func (l *Ledger) Aggregate(id uint32) Aggregate {
+	if int(id) >= len(l.aggs) {
+		return Aggregate{}
+	}
+	return l.aggs[id]
+}
+
+// Excluded counts events after the cutoff.
+func (l *Ledger) Excluded() int64 { return l.excluded }
+
+// Events counts events applied.
+func (l *Ledger) Events() int64 { return l.events }
+
+// MaxDay is the latest event day applied (NoWindow when none).
+func (l *Ledger) MaxDay() Day { return l.maxDay }
+
+// Bytes is the aggregates' memory.
+func (l *Ledger) Bytes() int { return cap(l.aggs) * 24 }
+
+// apply adds one deduplicated event for dense customer id.
+func (l *Ledger) apply(id uint32, e *Event) {
+	if e.Day > l.cfg.Cutoff {
+		l.excluded++
+		return
+	}
+	for int(id) >= len(l.aggs) {
+		l.aggs = append(l.aggs, Aggregate{})
+	}
+	a := &l.aggs[id]
+	l.events++
+	if e.Day > l.maxDay {
+		l.maxDay = e.Day
+	}
+	if e.Day < l.minDay {
+		l.minDay = e.Day
+	}
+	inWindow := e.Day >= l.cfg.WindowStart
+	if e.Return {
+		if inWindow {
+			a.Total -= e.Amount
+		}
+		return
+	}
+	if a.AllOrders == 0 || e.Day < a.First {
+		a.First = e.Day
+	}
+	if a.AllOrders == 0 || e.Day > a.Last {
+		a.Last = e.Day
+	}
+	a.AllOrders++
+	if inWindow {
+		a.Orders++
+		a.Total += e.Amount
+	}
+}
+
+// Book takes events in: it drops orders seen before, gives customers dense
+// ids, and feeds one or more ledgers (several when one pass over a file
+// must give two as-of dates, for migration or lapsed analysis).
+type Book struct {
+	Customers *Customers
+	orders    *OrderSet
+	ledgers   []*Ledger
+	dups      int64
+}
+
+// NewBook returns a book feeding ledgers; orderHint sizes the idempotency
+// set.
+func NewBook(orderHint int, ledgers ...*Ledger) *Book {
+	return &Book{Customers: NewCustomers(), orders: NewOrderSet(orderHint), ledgers: ledgers}
+}
+
+// Ledgers are the ledgers the book feeds.
+func (b *Book) Ledgers() []*Ledger { return b.ledgers }
+
+// Duplicates counts events dropped because their order id was seen.
+func (b *Book) Duplicates() int64 { return b.dups }
+
+// Orders is the idempotency set.
+func (b *Book) Orders() *OrderSet { return b.orders }
+
+// Add applies one event.
+func (b *Book) Add(e *Event) Outcome {
+	if e.Order != 0 {
+		key := e.Order
+		if e.Return {
+			// A return carries its order's id; it is a different event.
+			key = mix64(key ^ 0x52455455524e) // "RETURN"
+		}
+		if !b.orders.Add(key) {
+			b.dups++
+			return Duplicate
+		}
+	}
+	id := b.Customers.Assign(e.Customer, e.CustomerName)
+	for _, l := range b.ledgers {
+		l.apply(id, e)
+	}
+	return Applied
+}

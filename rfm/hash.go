@@ -1,0 +1,155 @@
+package rfm
+
+import "math/bits"
+
+// KeyOf maps an external id (customer or order) to the 64-bit key hush
+// keeps. Canonical decimal ids below 2^63 ("42", not "042") are kept as
+// their number, so they print back exactly and need no name table; any
+// other id is hashed (a fixed, seedless hash: keys must be the same in
+// every process that replays the journal) and has the top bit set so the
+// two spaces never meet. numeric reports which case applied.
+func KeyOf(id []byte) (key uint64, numeric bool) {
+	if v, ok := canonicalDecimal(id); ok {
+		return v, true
+	}
+	return hashBytes(id) | 1<<63, false
+}
+
+func canonicalDecimal(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, v < 1<<63
+}
+
+// hashBytes is a 64-bit hash reading 8 bytes at a time (wyhash-style
+// multiply-fold); it only needs to spread ids well and be the same
+// everywhere.
+func hashBytes(b []byte) uint64 {
+	const (
+		p0 = 0xa0761d6478bd642f
+		p1 = 0xe7037ed1a0b428db
+		p2 = 0x8ebc6af09c88c6e3
+	)
+	h := uint64(len(b)) * p2
+	for len(b) >= 8 {
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		h = mum(h^p0, w^p1)
+		b = b[8:]
+	}
+	var w uint64
+	for i, c := range b {
+		w |= uint64(c) << (8 * i)
+	}
+	h = mum(h^p0, w^p1^uint64(len(b)))
+	return mix64(h)
+}
+
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// mix64 is the splitmix64 finaliser.
+func mix64(v uint64) uint64 {
+	v ^= v >> 30
+	v *= 0xbf58476d1ce4e5b9
+	v ^= v >> 27
+	v *= 0x94d049bb133111eb
+	v ^= v >> 31
+	return v
+}
+
+// OrderSet remembers which orders were seen, by 64-bit hash, in an
+// open-addressing table of 8-byte slots kept at most 3/4 full: 10.7 to 21
+// bytes per order, 10.7 at the sizes that matter when sized with a hint.
+// Two different order ids with the same 64-bit hash would be counted once;
+// at 100M orders the chance is about 3 in 10,000 over the whole data set.
+type OrderSet struct {
+	slots []uint64 // 0 = empty
+	n     int
+	shift uint8
+}
+
+// NewOrderSet returns a set sized for about hint orders.
+func NewOrderSet(hint int) *OrderSet {
+	s := &OrderSet{}
+	size := 16
+	for size*3/4 < hint {
+		size *= 2
+	}
+	s.resize(size)
+	return s
+}
+
+func (s *OrderSet) resize(size int) {
+	old := s.slots
+	s.slots = make([]uint64, size)
+	s.shift = uint8(64 - bits.Len(uint(size-1)))
+	s.n = 0
+	for _, h := range old {
+		if h != 0 {
+			s.insert(h)
+		}
+	}
+}
+
+// Len is the number of orders in the set.
+func (s *OrderSet) Len() int { return s.n }
+
+// Bytes is the memory the table holds.
+func (s *OrderSet) Bytes() int { return len(s.slots) * 8 }
+
+// Add inserts the order key and reports whether it was new.
+func (s *OrderSet) Add(key uint64) bool {
+	h := mix64(key)
+	if h == 0 {
+		h = 1
+	}
+	if (s.n+1)*4 > len(s.slots)*3 {
+		s.resize(len(s.slots) * 2)
+	}
+	return s.insert(h)
+}
+
+func (s *OrderSet) insert(h uint64) bool {
+	mask := uint64(len(s.slots) - 1)
+	i := h >> s.shift
+	for {
+		switch s.slots[i] {
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return true
+		case h:
+			return false
+		}
+		i = (i + 1) & mask
+	}
+}
+
+// AppendHashes appends the stored hashes (in table order) for snapshots.
+func (s *OrderSet) AppendHashes(dst []uint64) []uint64 {
+	for _, h := range s.slots {
+		if h != 0 {
+			dst = append(dst, h)
+		}
+	}
+	return dst
+}
+
+// AddHash inserts a hash from AppendHashes (a snapshot being loaded).
+func (s *OrderSet) AddHash(h uint64) {
+	if (s.n+1)*4 > len(s.slots)*3 {
+		s.resize(len(s.slots) * 2)
+	}
+	s.insert(h)
+}
