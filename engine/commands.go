@@ -36,7 +36,7 @@ func (e *Engine) CreateList(ctx context.Context, spec suppression.ListSpec) (jou
 		Source:      spec.Source,
 		Description: spec.Description,
 		At:          e.now(),
-		Actor:       e.opts.Actor,
+		Actor:       e.actor(ctx),
 	})
 }
 
@@ -45,7 +45,7 @@ func (e *Engine) DeleteList(ctx context.Context, name string) (journal.Seq, erro
 	if err := e.requireList(name); err != nil {
 		return 0, err
 	}
-	return e.submit1(ctx, &record.ListDelete{Name: name, At: e.now(), Actor: e.opts.Actor})
+	return e.submit1(ctx, &record.ListDelete{Name: name, At: e.now(), Actor: e.actor(ctx)})
 }
 
 func (e *Engine) requireList(name string) error {
@@ -102,7 +102,7 @@ func (e *Engine) RecordOptOut(ctx context.Context, req OptOutRequest) (journal.S
 		Evidence:    req.Evidence,
 		OptIn:       req.OptIn,
 		At:          at,
-		Actor:       e.opts.Actor,
+		Actor:       e.actor(ctx),
 	})
 }
 
@@ -192,7 +192,7 @@ func (e *Engine) BeginImport(ctx context.Context, list string, mode suppression.
 		return nil, err
 	}
 	id := e.nextImportID.Add(1) - 1
-	if _, err := e.submit1(ctx, &record.ImportBegin{ID: id, List: list, Mode: uint8(mode), At: e.now(), Actor: e.opts.Actor, Source: source}); err != nil {
+	if _, err := e.submit1(ctx, &record.ImportBegin{ID: id, List: list, Mode: uint8(mode), At: e.now(), Actor: e.actor(ctx), Source: source}); err != nil {
 		return nil, err
 	}
 	return &Import{e: e, id: id, list: list}, nil

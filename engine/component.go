@@ -45,6 +45,7 @@ type component interface {
 // order. Add one line per component.
 func (e *Engine) newComponents() []component {
 	var cs []component
+	cs = append(cs, newAuth(e))
 	for _, mk := range e.opts.extraComponents {
 		cs = append(cs, mk(e))
 	}

@@ -50,6 +50,10 @@ func commands() []command {
 		{"check", "may this subject be contacted on this channel for this purpose? exit 0 yes, 3 no", runCheck},
 		{"scrub", "scrub a campaign file: clean, suppressed and rejected rows plus a proof manifest", runScrub},
 		{"journal", "verify|snapshot the data dir's journal", runJournal},
+		{"serve", "run the HTTP API (checks, opt-outs, lists, imports, scrubs, SMS and one-click unsubscribe)", runServe},
+		{"keys", "create|ls|revoke API keys (roles: agent, marketer, analyst, privacy_officer, admin)", runKeys},
+		{"accesslog", "print (and verify) the access log of reads of personal data", runAccessLog},
+		{"token", "add RFC 8058 one-click unsubscribe links to a campaign's send file", runToken},
 		{"version", "print the version", func(_ context.Context, c *cli, _ []string) error {
 			fmt.Fprintf(c.io.out, "hush %s\n", version)
 			return nil
@@ -62,6 +66,9 @@ type cli struct {
 	io    stdio
 	cfg   config.Config
 	quiet bool
+	// server and apiKey (--server, --key) send the command to a running
+	// hush server instead of opening the data dir.
+	server, apiKey string
 }
 
 // userError marks errors that are the user's to fix (exit 1).
@@ -152,9 +159,10 @@ func isUserError(err error) bool {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "hush %s — campaign suppression you can prove\n\nusage: hush COMMAND [flags]\n\ncommands:\n", version)
 	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintf(w, "\nevery command takes --data DIR (default ./hush-data), --region CC (default US), --json\n")
+	fmt.Fprintf(w, "check, optout, lists, import, scrub, keys, accesslog and token also take --server URL --key KEY\n")
 	fmt.Fprintf(w, "exit codes: 0 ok, 1 user error, 2 internal error, 3 suppressed (check)\n")
 }
 
@@ -167,6 +175,8 @@ func (c *cli) flags(name, synopsis string) *flag.FlagSet {
 	fs.BoolVar(&c.cfg.JSON, "json", c.cfg.JSON, "print machine-readable JSON")
 	fs.StringVar(&c.cfg.Actor, "actor", c.cfg.Actor, "who is recorded in the journal (env HUSH_ACTOR; default user@host)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress output")
+	fs.StringVar(&c.server, "server", os.Getenv("HUSH_SERVER"), "send the command to a running hush server at this URL instead of opening --data (env HUSH_SERVER)")
+	fs.StringVar(&c.apiKey, "key", os.Getenv("HUSH_KEY"), "API key for --server (env HUSH_KEY)")
 	fs.Usage = func() {
 		fmt.Fprintf(c.io.err, "usage: hush %s %s\n\nflags:\n", name, synopsis)
 		fs.PrintDefaults()

@@ -50,6 +50,15 @@ func runCheck(ctx context.Context, c *cli, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if r, ok, err := c.remote(); ok {
+		if err != nil {
+			return err
+		}
+		if *channel == "" || *purpose == "" {
+			return userErr("--channel and --purpose are required")
+		}
+		return remoteCheck(ctx, c, r, subj, *channel, *purpose, *sponsor, *atFlag)
+	}
 	raw := subj.given()
 	if len(raw) == 0 {
 		return userErr("%v", errNoSubject)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -39,6 +40,16 @@ func runImport(ctx context.Context, c *cli, args []string) error {
 		}
 	} else if f, err = importer.ParseFormat(*format); err != nil {
 		return &userError{fmt.Errorf("--format: %w", err)}
+	}
+	if *rejectedPath == "" {
+		*rejectedPath = strings.TrimSuffix(path, ".gz") + ".rejected.csv"
+	}
+	if r, ok, err := c.remote(); ok {
+		if err != nil {
+			return err
+		}
+		q := url.Values{"mode": {*mode}, "column": {*column}, "expires_column": {*expires}, "format": {map[importer.Format]string{importer.CSV: "csv", importer.Registry: "registry"}[f]}}
+		return remoteImport(ctx, c, r, *list, path, q, *rejectedPath)
 	}
 	n, err := c.normalizer()
 	if err != nil {

@@ -98,6 +98,13 @@ func listsCreate(ctx context.Context, c *cli, args []string) error {
 	if err := spec.Validate(); err != nil {
 		return &userError{err}
 	}
+	if r, ok, err := c.remote(); ok {
+		if err != nil {
+			return err
+		}
+		return remoteLists(ctx, c, r, "create", pos, map[string]any{"name": spec.Name, "kind": *kind, "type": *typ,
+			"channels": splitList(*channels), "purposes": splitList(*purposes), "source": *source, "description": *desc})
+	}
 	e, closeFn, err := c.openEngine(ctx)
 	if err != nil {
 		return err
@@ -119,6 +126,12 @@ func listsLs(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("lists ls", "")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if r, ok, err := c.remote(); ok {
+		if err != nil {
+			return err
+		}
+		return remoteLists(ctx, c, r, "ls", nil, nil)
 	}
 	e, closeFn, err := c.openEngine(ctx)
 	if err != nil {
@@ -155,6 +168,12 @@ func listsShow(ctx context.Context, c *cli, args []string) error {
 	}
 	if len(pos) != 1 {
 		return userErr("want exactly one list NAME")
+	}
+	if r, ok, err := c.remote(); ok {
+		if err != nil {
+			return err
+		}
+		return remoteLists(ctx, c, r, "show", pos, nil)
 	}
 	e, closeFn, err := c.openEngine(ctx)
 	if err != nil {
@@ -196,6 +215,12 @@ func listsRm(ctx context.Context, c *cli, args []string) error {
 	}
 	if len(pos) != 1 {
 		return userErr("want exactly one list NAME")
+	}
+	if r, ok, err := c.remote(); ok {
+		if err != nil {
+			return err
+		}
+		return remoteLists(ctx, c, r, "rm", pos, nil)
 	}
 	e, closeFn, err := c.openEngine(ctx)
 	if err != nil {

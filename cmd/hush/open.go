@@ -23,32 +23,62 @@ const secretFile = "secret.key"
 // openEngine locks the data dir, opens its journal and recovers the state.
 // The returned close function releases everything.
 func (c *cli) openEngine(ctx context.Context) (*engine.Engine, func() error, error) {
+	dj, err := c.openJournal()
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := c.recoverEngine(ctx, dj)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, func() error {
+		err := e.Close()
+		return errors.Join(err, dj.j.Close())
+	}, nil
+}
+
+// dataJournal is a locked data dir: its journal and its secret.
+type dataJournal struct {
+	j      *wal.WAL
+	secret []byte
+	hasher *contactkey.Hasher
+}
+
+// openJournal locks the data dir and opens its journal and secret (fast:
+// recovery of the state is recoverEngine's).
+func (c *cli) openJournal() (*dataJournal, error) {
 	dir := c.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, &userError{fmt.Errorf("data dir %s: %w", dir, err)}
+		return nil, &userError{fmt.Errorf("data dir %s: %w", dir, err)}
 	}
 	if err := checkWritable(dir); err != nil {
-		return nil, nil, &userError{err}
+		return nil, &userError{err}
 	}
 	j, err := wal.Open(dir, wal.Options{SegmentSize: c.cfg.SegmentBytes, Logger: func(s string) { c.logf("%s", s) }})
 	if err != nil {
 		if errors.Is(err, wal.ErrLocked) {
-			return nil, nil, &userError{err}
+			return nil, &userError{err}
 		}
-		return nil, nil, fmt.Errorf("open journal in %s: %w", dir, err)
+		return nil, fmt.Errorf("open journal in %s: %w", dir, err)
 	}
 	secret, err := loadOrCreateSecret(dir, j.LastSeq() == 0)
 	if err != nil {
 		j.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	h, err := contactkey.NewHasher(secret)
 	if err != nil {
 		j.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	e, err := engine.Open(ctx, j, engine.Options{
-		Hasher:        h,
+	return &dataJournal{j: j, secret: secret, hasher: h}, nil
+}
+
+// recoverEngine rebuilds the state from the journal. On failure it closes
+// the journal.
+func (c *cli) recoverEngine(ctx context.Context, dj *dataJournal) (*engine.Engine, error) {
+	e, err := engine.Open(ctx, dj.j, engine.Options{
+		Hasher:        dj.hasher,
 		Now:           c.cfg.Now,
 		SnapshotBytes: c.cfg.SnapshotBytes,
 		Actor:         c.cfg.Actor,
@@ -56,13 +86,10 @@ func (c *cli) openEngine(ctx context.Context) (*engine.Engine, func() error, err
 		Logf:          c.logf,
 	})
 	if err != nil {
-		j.Close()
-		return nil, nil, fmt.Errorf("recover state from %s: %w", dir, err)
+		dj.j.Close()
+		return nil, fmt.Errorf("recover state from %s: %w", c.cfg.DataDir, err)
 	}
-	return e, func() error {
-		err := e.Close()
-		return errors.Join(err, j.Close())
-	}, nil
+	return e, nil
 }
 
 func checkWritable(dir string) error {

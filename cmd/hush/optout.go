@@ -33,6 +33,15 @@ func runOptOut(ctx context.Context, c *cli, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if r, ok, err := c.remote(); ok {
+		if err != nil {
+			return err
+		}
+		if *from != "" {
+			return userErr("--from reads a file into the local data dir; with --server, send opt-outs one by one (POST /v1/optouts)")
+		}
+		return remoteOptOut(ctx, c, r, optIn, subj, *channels, *purposes, *source, *evidence, *atFlag)
+	}
 	if *from != "" {
 		return optOutFromFile(ctx, c, *from, *acks, optIn, bulkDefaults{channels: *channels, purposes: *purposes, source: *source, evidence: *evidence, at: *atFlag})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -75,6 +76,13 @@ func runScrub(ctx context.Context, c *cli, args []string) error {
 	def(rejPath, ".rejected.csv")
 	def(manPath, ".manifest.json")
 
+	if r, ok, err := c.remote(); ok {
+		if err != nil {
+			return err
+		}
+		q := url.Values{"channel": {*channel}, "purpose": {*purpose}, "sponsor": {*sponsor}, "map": {*mapping}, "delimiter": {*delim}, "at": {*atFlag}}
+		return remoteScrub(ctx, c, r, inPath, q, map[string]string{"clean": *outPath, "suppressed": *suppPath, "rejected": *rejPath, "manifest": *manPath})
+	}
 	in, err := os.Open(inPath)
 	if err != nil {
 		return &userError{err}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hushcrm/hush/config"
+	"github.com/hushcrm/hush/httpapi"
+)
+
+// tokenSecret derives the key that signs unsubscribe tokens from the
+// deployment secret, so tokens stay valid across restarts and `hush token`
+// mints the same tokens the server checks.
+func tokenSecret(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("hush/unsubscribe-token/v1"))
+	return m.Sum(nil)
+}
+
+// serveConfig reads the serve settings: defaults, then the config file,
+// then HUSH_* variables, then flags — each overriding the one before.
+func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error) {
+	sc := config.ServerDefaults()
+	path := fs.String("config", os.Getenv("HUSH_CONFIG"), "YAML config file (env HUSH_CONFIG)")
+	listen := fs.String("listen", "", "address to listen on, host:port or :port (default :8080; env HUSH_LISTEN)")
+	public := fs.String("public-url", "", "URL clients reach this server by: base of unsubscribe links (env HUSH_PUBLIC_URL)")
+	if _, err := c.parse(fs, args); err != nil {
+		return sc, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	flagged := c.cfg
+	if *path != "" {
+		base := config.Defaults()
+		if err := config.LoadServerFile(*path, &base, &sc); err != nil {
+			return sc, err
+		}
+		if err := base.FromEnv(nil); err != nil {
+			return sc, err
+		}
+		// The file's data/region apply unless env or flags said otherwise.
+		c.cfg.DataDir, c.cfg.Region = base.DataDir, base.Region
+	}
+	if err := sc.FromEnv(nil); err != nil {
+		return sc, err
+	}
+	if set["data"] {
+		c.cfg.DataDir = flagged.DataDir
+	}
+	if set["region"] {
+		c.cfg.Region = flagged.Region
+	}
+	if *listen != "" {
+		sc.Listen = *listen
+	}
+	if *public != "" {
+		sc.PublicURL = *public
+	}
+	if err := c.cfg.Validate(); err != nil {
+		return sc, err
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, err
+	}
+	return sc, nil
+}
+
+func runServe(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags("serve", "[--listen :8080] [--config hush.yaml] [--public-url URL]")
+	sc, err := c.serveConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	n, err := c.normalizer()
+	if err != nil {
+		return err
+	}
+	dj, err := c.openJournal()
+	if err != nil {
+		return err
+	}
+	srv, err := httpapi.New(sc, httpapi.Deps{
+		Normalizer:  n,
+		TokenSecret: tokenSecret(dj.secret),
+		JobsDir:     filepath.Join(c.cfg.DataDir, "jobs"),
+		Tool:        "hush " + version,
+		Logf:        c.logf,
+		Now:         c.cfg.Now,
+		JournalStats: func() (uint64, uint64) {
+			st := dj.j.Stats()
+			return st.Syncs, st.SyncNanos
+		},
+	})
+	if err != nil {
+		dj.j.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", sc.Listen)
+	if err != nil {
+		dj.j.Close()
+		return &userError{fmt.Errorf("--listen %s: %w", sc.Listen, err)}
+	}
+	c.logf("listening on %s (public URL %s); recovering state from %s", ln.Addr(), sc.PublicURL, c.cfg.DataDir)
+	// Serve /healthz at once; /readyz and the API answer 503 until the
+	// state is recovered.
+	serveCtx, stopServe := context.WithCancel(ctx)
+	defer stopServe()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(serveCtx, ln) }()
+
+	start := time.Now()
+	e, err := c.recoverEngine(ctx, dj)
+	if err != nil {
+		stopServe()
+		<-served
+		return err
+	}
+	srv.Ready(e)
+	c.logf("ready: state at version %d recovered in %s", e.Applied(), time.Since(start).Round(time.Millisecond))
+	if c.cfg.JSON {
+		c.printJSON(map[string]any{"listening": ln.Addr().String(), "ready": true, "version": e.Applied()})
+	}
+	serr := <-served
+	c.logf("stopped accepting requests; closing the engine and flushing the journal")
+	cerr := e.Close()
+	jerr := dj.j.Close()
+	if serr != nil {
+		return serr
+	}
+	if cerr != nil {
+		return cerr
+	}
+	if jerr != nil {
+		return fmt.Errorf("close journal: %w", jerr)
+	}
+	c.logf("shut down cleanly")
+	return nil
+}

@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hushcrm/hush/journal"
+	"github.com/hushcrm/hush/suppression"
+)
+
+// metrics live in a registry of the server's own (no global state).
+type metrics struct {
+	reg        *prometheus.Registry
+	latency    *prometheus.HistogramVec
+	decisions  *prometheus.CounterVec
+	reasons    *prometheus.CounterVec
+	allowed    prometheus.Counter
+	suppressed prometheus.Counter
+	handler    gin.HandlerFunc
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "hush_http_request_duration_seconds",
+		Help:    "Time to answer a request, by route, method and status code.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"route", "method", "code"})
+	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hush_decisions_total", Help: "Check decisions by outcome (allowed, suppressed).",
+	}, []string{"outcome"})
+	m.reasons = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hush_decision_reasons_total", Help: "Reasons given in suppressed decisions, by reason code and list.",
+	}, []string{"reason", "list"})
+	m.allowed = m.decisions.WithLabelValues("allowed")
+	m.suppressed = m.decisions.WithLabelValues("suppressed")
+	m.reg.MustRegister(m.latency, m.decisions, m.reasons,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&stateCollector{s: s})
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	m.handler = gin.WrapH(h)
+	return m
+}
+
+func (m *metrics) observe(route, method string, status int, d time.Duration) {
+	m.latency.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+func (m *metrics) decision(allowed bool, rs []suppression.Reason) {
+	if allowed {
+		m.allowed.Inc()
+		return
+	}
+	m.suppressed.Inc()
+	for _, r := range rs {
+		m.reasons.WithLabelValues(r.Code, r.List).Inc()
+	}
+}
+
+func (m *metrics) invalidKey() {
+	m.reasons.WithLabelValues("invalid_key", "").Inc()
+}
+
+func (s *Server) metricsHandler(c *gin.Context) { s.m.handler(c) }
+
+// stateCollector reads the engine's state at scrape time: list sizes,
+// journal position, fsync totals, running jobs.
+type stateCollector struct{ s *Server }
+
+var (
+	descEntries   = prometheus.NewDesc("hush_list_entries", "Entries in each list.", []string{"list", "kind", "type"}, nil)
+	descListBytes = prometheus.NewDesc("hush_list_memory_bytes", "Memory held by each list's entries.", []string{"list"}, nil)
+	descSeq       = prometheus.NewDesc("hush_journal_sequence", "Sequence number of the last journal record applied.", nil, nil)
+	descSyncs     = prometheus.NewDesc("hush_journal_fsyncs_total", "fsyncs of the journal (group commits).", nil, nil)
+	descSyncSecs  = prometheus.NewDesc("hush_journal_fsync_seconds_total", "Time spent in journal fsyncs; rate(seconds)/rate(fsyncs) is the mean fsync latency.", nil, nil)
+	descJobs      = prometheus.NewDesc("hush_jobs_running", "Imports and scrubs running.", nil, nil)
+	descReady     = prometheus.NewDesc("hush_ready", "1 once recovery has finished.", nil, nil)
+)
+
+func (sc *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descEntries, descListBytes, descSeq, descSyncs, descSyncSecs, descJobs, descReady} {
+		ch <- d
+	}
+}
+
+func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	e := sc.s.eng.Load()
+	ready := 0.0
+	if e != nil {
+		ready = 1
+		e.Read(func(st *suppression.Store, v journal.Seq) error {
+			for _, l := range st.Lists() {
+				spec := l.Spec()
+				ch <- prometheus.MustNewConstMetric(descEntries, prometheus.GaugeValue, float64(l.Len()), spec.Name, spec.Kind.String(), spec.Type.String())
+				ch <- prometheus.MustNewConstMetric(descListBytes, prometheus.GaugeValue, float64(l.MemoryBytes()), spec.Name)
+			}
+			ch <- prometheus.MustNewConstMetric(descSeq, prometheus.GaugeValue, float64(v))
+			return nil
+		})
+	}
+	ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, ready)
+	if f := sc.s.d.JournalStats; f != nil {
+		n, ns := f()
+		ch <- prometheus.MustNewConstMetric(descSyncs, prometheus.CounterValue, float64(n))
+		ch <- prometheus.MustNewConstMetric(descSyncSecs, prometheus.CounterValue, float64(ns)/1e9)
+	}
+	ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(sc.s.jobs.running()))
+}
