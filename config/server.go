@@ -39,7 +39,7 @@ type Server struct {
 	ShutdownTimeout   time.Duration // graceful shutdown waits this long for in-flight requests
 	JobRetention      time.Duration // finished jobs (and scrub outputs) are kept this long
 
-	SMSAuthToken string // gateway auth token; when set, requests must carry a valid X-Twilio-Signature
+	SMSAuthToken  string // gateway auth token; when set, requests must carry a valid X-Twilio-Signature
 	SMSWebhookURL string // the exact URL the gateway posts to (default PublicURL + /v1/inbound/sms)
 	SMSHelpText   string // answer to HELP / INFO
 	SMSStopText   string // answer to STOP and its synonyms

@@ -26,14 +26,14 @@ func TestTokenRoundTripAndForgery(t *testing.T) {
 		tok  string
 		want error
 	}{
-		"other secret":   {s, ErrForged},
-		"flipped key":    {enc.EncodeToString(flip(raw, 3)), ErrForged},
-		"flipped mac":    {enc.EncodeToString(flip(raw, len(raw)-1)), ErrForged},
-		"truncated":      {s[:len(s)-4], ErrForged},
-		"not base64":     {"!!!" + s, ErrMalformed},
-		"empty":          {"", ErrMalformed},
-		"huge":           {strings.Repeat("A", 5000), ErrMalformed},
-		"other purpose":  {mustMint(t, Token{Key: want.Key, Purpose: "third_party_disclosure"}, []byte("attacker")), ErrForged},
+		"other secret":  {s, ErrForged},
+		"flipped key":   {enc.EncodeToString(flip(raw, 3)), ErrForged},
+		"flipped mac":   {enc.EncodeToString(flip(raw, len(raw)-1)), ErrForged},
+		"truncated":     {s[:len(s)-4], ErrForged},
+		"not base64":    {"!!!" + s, ErrMalformed},
+		"empty":         {"", ErrMalformed},
+		"huge":          {strings.Repeat("A", 5000), ErrMalformed},
+		"other purpose": {mustMint(t, Token{Key: want.Key, Purpose: "third_party_disclosure"}, []byte("attacker")), ErrForged},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
