@@ -1,0 +1,31 @@
+package segments
+
+import (
+	"testing"
+)
+
+// FuzzParse: Parse never panics, and what it accepts prints to a form that
+// parses to the same tree.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"rfm:champions OR (rfm:loyal_customers AND monetary >= 500) AND NOT list:mail_dnm AND NOT segment:complained_2026",
+		"NOT NOT rfm:a", "monetary >= 12.50", "r = 5 AND f != 4", "(rfm:a", "rfm:a)", "", "monetary AND rfm:lost",
+		"x:y", "rfm:", "a >= -1.5", "((((rfm:a))))", "rfm:a and not consent:b or list:c", "!=", "5 >= m",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		n, err := Parse(src)
+		if err != nil {
+			return
+		}
+		printed := n.String()
+		again, err := Parse(printed)
+		if err != nil {
+			t.Fatalf("Parse(%q) ok, but its String %q does not parse: %v", src, printed, err)
+		}
+		if again.String() != printed {
+			t.Fatalf("round trip of %q: %q then %q", src, printed, again.String())
+		}
+	})
+}
