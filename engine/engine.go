@@ -73,6 +73,7 @@ type Engine struct {
 	imports        map[uint64]*openImport
 	bytesSinceSnap int64
 	lastSnap       journal.Seq
+	autoSnap       autoSnapshot
 
 	// commitResults hands import outcomes to the goroutine that committed
 	// (guarded by mu; nil during recovery, when nobody is waiting).
@@ -287,6 +288,7 @@ func (e *Engine) apply(seq journal.Seq, r record.Record) error {
 		if oi.err != nil {
 			return &domainError{oi.err}
 		}
+		e.autoSnap.importCommitted = true
 		// The heavy part (merging, compressing a list of millions) runs
 		// here without the lock: only this goroutine mutates the store,
 		// and PrepareCommit only reads it, so readers go on. Publish is a
@@ -445,7 +447,7 @@ func (e *Engine) runBatch(batch []*request, bufs *[][]byte, arena *[]byte) {
 		r.done <- resp
 	}
 	e.bytesSinceSnap += int64(len(*arena))
-	if e.bytesSinceSnap >= e.opts.SnapshotBytes && len(e.imports) == 0 {
+	if e.snapshotDue() {
 		if err := e.snapshot(); err != nil {
 			e.opts.Logf("snapshot failed (the log still holds everything): %v", err)
 		}
@@ -669,14 +671,17 @@ func (e *Engine) snapshot() error {
 		return nil
 	}
 	start := time.Now()
+	var size countingWriter
 	err := e.j.WriteSnapshot(seq, func(w io.Writer) error {
-		return e.writeSnapshotTo(w, seq)
+		size.w = w
+		return e.writeSnapshotTo(&size, seq)
 	})
 	if err != nil {
 		return err
 	}
 	e.lastSnap = seq
 	e.bytesSinceSnap = 0
+	e.autoSnap = autoSnapshot{lastBytes: size.n}
 	e.opts.Logf("snapshot at record %d written in %s", seq, time.Since(start).Round(time.Millisecond))
 	return nil
 }
