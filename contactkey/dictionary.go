@@ -330,6 +330,44 @@ func (d *Dictionary) WriteTo(w io.Writer) (int64, error) {
 // duplicate values (which would make two ids mean one key), with errors
 // that wrap ErrCorruptDictionary and say where.
 func ReadDictionary(r io.Reader) (*Dictionary, error) {
+	return ReadDictionaryLimit(r, 0)
+}
+
+// ReadDictionaryLimit is ReadDictionary for a reader known to hold at
+// most limit bytes (0: not known). A count the limit allows is trusted
+// with one allocation of the values; otherwise they grow as they arrive,
+// so a lying count costs no more memory than the input really holds.
+func ReadDictionaryLimit(r io.Reader, limit int64) (*Dictionary, error) {
+	d, build, err := ReadDictionaryDeferred(r, limit)
+	if err != nil {
+		return nil, err
+	}
+	if err := build(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ReadDictionaryDeferred reads and checks the bytes as ReadDictionaryLimit
+// does, but leaves building the table — the CPU-bound part — to build,
+// which may run on another goroutine while the caller reads on. Until
+// build has returned nil, d answers Len and Value only; build's error
+// (a duplicate value) means d must not be used.
+func ReadDictionaryDeferred(r io.Reader, limit int64) (d *Dictionary, build func() error, err error) {
+	values, err := readDictionaryValues(r, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	d = &Dictionary{values: values}
+	return d, func() error {
+		if dup, first, ok := d.build(); !ok {
+			return fmt.Errorf("%w: value %#016x appears at ids %d and %d", ErrCorruptDictionary, values[dup], first, dup)
+		}
+		return nil
+	}, nil
+}
+
+func readDictionaryValues(r io.Reader, limit int64) ([]uint64, error) {
 	var hdr [dictHeaderSize]byte
 	if n, err := io.ReadFull(r, hdr[:]); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -349,11 +387,13 @@ func ReadDictionary(r io.Reader) (*Dictionary, error) {
 	}
 	crc := crc32.Update(0, crc32c, hdr[:])
 
-	d := &Dictionary{}
 	// The count is not trusted with an allocation before the bytes are
-	// there: grow as values arrive.
-	d.values = make([]uint64, 0, min(count, 1<<20))
-	d.resize(max(minDictSlots, 1<<log2(int(min(count, 1<<20))*dictMaxLoadDen/dictMaxLoadNum+1)))
+	// there (unless limit vouches for them): grow as values arrive.
+	initial := min(count, 1<<20)
+	if limit > 0 && count <= uint64(limit)/8 {
+		initial = count
+	}
+	values := make([]uint64, 0, initial)
 	buf := make([]byte, 64<<10)
 	for read := uint64(0); read < count; {
 		want := min(uint64(len(buf)/8), count-read)
@@ -365,16 +405,12 @@ func ReadDictionary(r io.Reader) (*Dictionary, error) {
 			return nil, fmt.Errorf("read dictionary values: %w", err)
 		}
 		crc = crc32.Update(crc, crc32c, chunk)
-		if free := cap(d.values) - len(d.values); free < int(want) {
+		if free := cap(values) - len(values); free < int(want) {
 			// Grow to exactly count at the end, not by append's factor.
-			d.values = slices.Grow(d.values, int(min(count, uint64(2*cap(d.values)+int(want))))-len(d.values))
+			values = slices.Grow(values, int(min(count, uint64(2*cap(values)+int(want))))-len(values))
 		}
 		for i := 0; i < len(chunk); i += 8 {
-			v := binary.LittleEndian.Uint64(chunk[i:])
-			if id, ok := d.Lookup(v); ok {
-				return nil, fmt.Errorf("%w: value %#016x appears at ids %d and %d", ErrCorruptDictionary, v, id, read+uint64(i/8))
-			}
-			d.Assign(v)
+			values = append(values, binary.LittleEndian.Uint64(chunk[i:]))
 		}
 		read += want
 	}
@@ -388,5 +424,58 @@ func ReadDictionary(r io.Reader) (*Dictionary, error) {
 	if got := binary.LittleEndian.Uint32(tail[:]); got != crc {
 		return nil, fmt.Errorf("%w: checksum mismatch (stored %08x, computed %08x)", ErrCorruptDictionary, got, crc)
 	}
-	return d, nil
+	return values, nil
+}
+
+// build makes the table for d.values, whose ids are their positions,
+// sizing it once. Inserting values in id order would miss
+// the cache on almost every insert (a 7M-entry table is ~40 MB of tags
+// and ids): instead the ids are first bucketed by the top bits of their
+// home slot (a counting sort, ids ascending within a bucket), so each
+// bucket's inserts fall in one small stretch of the table. Linear probing
+// finds a value from its home slot whatever order the values went in, so
+// the table answers as one built by Assign. On a duplicate it returns
+// false and the ids of the second and first occurrences.
+func (d *Dictionary) build() (dup, first uint32, ok bool) {
+	values := d.values
+	n := minDictSlots
+	for len(values) > n/dictMaxLoadDen*dictMaxLoadNum {
+		n *= 2
+	}
+	d.slots = make([]uint32, n)
+	d.tags = make([]uint8, n)
+	d.shift = uint8(64 - log2(n))
+	d.grow = n / dictMaxLoadDen * dictMaxLoadNum
+	bb := uint(min(8, log2(n))) // bucket bits
+	// The hashes and ids in bucket order: the insert loop reads them in
+	// sequence (reading values[id] there would miss the cache every time).
+	hashes := make([]uint64, len(values))
+	order := make([]uint32, len(values))
+	start := make([]uint32, 1<<bb+1)
+	for _, v := range values {
+		start[mix(v)>>(64-bb)+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	for id, v := range values {
+		h := mix(v)
+		b := h >> (64 - bb)
+		hashes[start[b]], order[start[b]] = h, uint32(id)
+		start[b]++
+	}
+	mask := uint64(n - 1)
+	tags, slots := d.tags, d.slots
+	for k, id := range order {
+		h := hashes[k]
+		tag := 0x80 | uint8(h&0x7f)
+		i := h >> d.shift
+		for ; tags[i] != 0; i = (i + 1) & mask {
+			if tags[i] == tag && values[slots[i]] == values[id] {
+				return id, slots[i], false
+			}
+		}
+		tags[i], slots[i] = tag, id
+	}
+	return 0, 0, true
 }

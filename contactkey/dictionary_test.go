@@ -459,3 +459,42 @@ func TestDictionaryLookupBatchDoesNotAllocate(t *testing.T) {
 		t.Errorf("LookupBatch allocates %v times", a)
 	}
 }
+
+// A duplicate anywhere in a big serialised dictionary is caught by the
+// bulk build and named by its two ids, earlier first.
+func TestReadDictionaryDuplicateInBigTable(t *testing.T) {
+	vs := randomValues(3, 300_000, 0)
+	d := NewDictionary()
+	d.AssignBatch(vs, nil)
+	var buf bytes.Buffer
+	if _, err := d.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	b := append([]byte{}, buf.Bytes()...)
+	binary.LittleEndian.PutUint64(b[dictHeaderSize+8*250_001:], vs[17])
+	_, err := ReadDictionary(bytes.NewReader(withCRC(b)))
+	want := fmt.Sprintf("value %#016x appears at ids 17 and 250001", vs[17])
+	if !errors.Is(err, ErrCorruptDictionary) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+}
+
+func BenchmarkReadDictionary(b *testing.B) {
+	for _, n := range []int{1_000_000, 7_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			d := NewDictionary()
+			d.AssignBatch(randomValues(5, n, 0), nil)
+			var buf bytes.Buffer
+			if _, err := d.WriteTo(&buf); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(buf.Len()))
+			for b.Loop() {
+				if _, err := ReadDictionary(bytes.NewReader(buf.Bytes())); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -638,7 +638,11 @@ func readSnapshotFrom(r io.Reader, want journal.Seq, cs []component) (*snapState
 	if err != nil {
 		return nil, fmt.Errorf("snapshot header: %w", err)
 	}
-	st, err := suppression.ReadStore(br)
+	var limit int64 // the content's size, when the journal says
+	if s, ok := r.(interface{ Size() int64 }); ok {
+		limit = s.Size()
+	}
+	st, err := suppression.ReadStoreLimit(br, limit)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot state: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hushcrm/hush/contactkey"
@@ -185,9 +186,16 @@ func (c *crcReader) Read(p []byte) (int, error) {
 }
 
 type decoder struct {
-	r   *crcReader
-	tmp [8]byte
-	err error
+	r     *crcReader
+	tmp   [8]byte
+	err   error
+	limit int64 // the input holds at most this many bytes (0: not known)
+}
+
+// room says whether n more bytes fit in what the input can still hold:
+// then a length of n is trusted with one allocation.
+func (d *decoder) room(n uint64) bool {
+	return d.limit > 0 && d.r.n <= d.limit && n <= uint64(d.limit-d.r.n)
 }
 
 // corrupt records the first error, wrapped in ErrCorruptSnapshot with the
@@ -258,6 +266,13 @@ func (d *decoder) str(what string, limit int) string {
 // length costs no more memory than the input really holds.
 func (d *decoder) bytes(n uint64) []byte {
 	const chunk = 1 << 20
+	if d.room(n) {
+		buf := make([]byte, n)
+		if !d.full(buf) {
+			return nil
+		}
+		return buf
+	}
 	buf := make([]byte, 0, min(n, chunk))
 	for uint64(len(buf)) < n && d.err == nil {
 		want := min(n-uint64(len(buf)), chunk)
@@ -333,11 +348,17 @@ func (d *decoder) readSet(phone bool, name string) *frozen {
 // error wrapping ErrCorruptSnapshot that says at which byte — never a
 // panic. When r is an io.ByteReader (a *bufio.Reader) it reads exactly the
 // snapshot's bytes; otherwise it buffers and may read past them.
-func ReadStore(r io.Reader) (*Store, error) {
+func ReadStore(r io.Reader) (*Store, error) { return ReadStoreLimit(r, 0) }
+
+// ReadStoreLimit is ReadStore for an input known to hold at most limit
+// bytes (0: not known): lengths within it are trusted with one allocation
+// each instead of growing buffers as the bytes arrive. The dictionaries'
+// tables are built on other goroutines while the lists are read.
+func ReadStoreLimit(r io.Reader, limit int64) (*Store, error) {
 	if _, ok := r.(io.ByteReader); !ok {
 		r = bufio.NewReaderSize(r, 1<<20)
 	}
-	d := &decoder{r: &crcReader{r: r}}
+	d := &decoder{r: &crcReader{r: r}, limit: max(limit, 0)}
 	s := NewStore()
 	var magic [8]byte
 	if d.full(magic[:]) && string(magic[:]) != snapMagic {
@@ -352,6 +373,8 @@ func ReadStore(r io.Reader) (*Store, error) {
 		d.corrupt("lists version %d after store version %d", s.listsVersion, s.version)
 	}
 
+	var builds dictBuilds
+	defer builds.wait() // on every path: no build outlives the call
 	nd := d.u8()
 	prev := contactkey.Kind(0)
 	for range nd {
@@ -366,7 +389,11 @@ func ReadStore(r io.Reader) (*Store, error) {
 		if d.err != nil {
 			break
 		}
-		dict, err := contactkey.ReadDictionary(d.r)
+		var left int64
+		if d.limit > 0 {
+			left = max(d.limit-d.r.n, 1)
+		}
+		dict, build, err := contactkey.ReadDictionaryDeferred(d.r, left)
 		if err != nil {
 			if errors.Is(err, contactkey.ErrCorruptDictionary) {
 				d.corrupt("%s dictionary: %v", k, err)
@@ -376,6 +403,7 @@ func ReadStore(r io.Reader) (*Store, error) {
 			break
 		}
 		s.dicts[k] = dict
+		builds.start(k, d.r.n, build)
 	}
 	if d.err == nil && int(nd) != len(contactkey.Kinds)-1 {
 		d.corrupt("%d dictionaries, want %d", nd, len(contactkey.Kinds)-1)
@@ -438,6 +466,10 @@ func ReadStore(r io.Reader) (*Store, error) {
 		s.lists[sp.Name] = l
 	}
 
+	// The opt-outs below look keys up in the dictionaries.
+	if err := builds.wait(); err != nil && d.err == nil {
+		d.err = err
+	}
 	nk := d.u64()
 	var prevKey contactkey.Key
 	var ids [contactkey.KindAddress + 1][]uint64
@@ -519,4 +551,34 @@ func ReadStore(r io.Reader) (*Store, error) {
 		return nil, d.err
 	}
 	return s, nil
+}
+
+// dictBuilds runs the dictionaries' table builds beside the decoder.
+type dictBuilds struct {
+	wg   sync.WaitGroup
+	errs [contactkey.KindAddress + 1]error // by kind: each build writes its own
+}
+
+// start runs build; a duplicate it finds is reported as corruption of
+// the kind's dictionary, which ended at byte end.
+func (b *dictBuilds) start(k contactkey.Kind, end int64, build func() error) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := build(); err != nil {
+			b.errs[k] = fmt.Errorf("%w at byte %d: %s dictionary: %v", ErrCorruptSnapshot, end, k, err)
+		}
+	}()
+}
+
+// wait returns once every build is done, with the first error in kind
+// order (builds finish in any order; the answer does not depend on it).
+func (b *dictBuilds) wait() error {
+	b.wg.Wait()
+	for _, err := range b.errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -205,7 +205,13 @@ type snapReader struct {
 	want    uint32
 	corrupt func(off int64, err error) error
 	done    error // sticky result once the content is exhausted
+	size    int64 // content bytes
 }
+
+// Size is the number of content bytes the snapshot holds (what Read
+// returns in all): a reader of the content may trust a length up to it
+// with an allocation.
+func (s *snapReader) Size() int64 { return s.size }
 
 // newSnapReader checks the header and trailer of the snapshot in ra.
 // corrupt wraps what is wrong, with its offset.
@@ -242,6 +248,7 @@ func newSnapReader(ra io.ReaderAt, size int64, seq journal.Seq, corrupt func(off
 		r:       bufio.NewReaderSize(io.NewSectionReader(ra, snapHeaderSize, int64(n)), int(min(max(int64(n), 16), 1<<20))),
 		want:    binary.LittleEndian.Uint32(tr[8:]),
 		corrupt: corrupt,
+		size:    int64(n),
 	}, nil
 }
 
