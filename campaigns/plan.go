@@ -1,0 +1,149 @@
+package campaigns
+
+import (
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+)
+
+// Reason codes a run gives beside suppression's list, optout and
+// no_consent.
+const (
+	ReasonNoContactPoint = "no_contact_point"       // the customer has no contact point for the channel
+	ReasonOutsideWindow  = "outside_calling_window" // local time of the number is outside calling hours
+	ReasonCap            = "cap"                    // a frequency cap is reached (Step.List names the cap)
+)
+
+// Step is one reason customers are taken out of an audience: the
+// customers it applies to (any customers; the plan intersects them with
+// the audience) and how to label them.
+type Step struct {
+	Code    string `json:"code"`
+	List    string `json:"list,omitempty"`
+	Source  string `json:"source,omitempty"`
+	Purpose string `json:"purpose,omitempty"`
+	// Set is read, never changed.
+	Set *roaring64.Bitmap `json:"-"`
+}
+
+// Label is the reason as written into suppressed files:
+// "list:mail_dnm:customer_request", "optout:direct_marketing", "no_contact_point".
+func (s Step) Label() string {
+	l := s.Code
+	switch s.Code {
+	case "list", "no_consent":
+		l += ":" + s.List
+		if s.Source != "" {
+			l += ":" + s.Source
+		}
+	case "optout":
+		if s.Purpose != "" {
+			l += ":" + s.Purpose
+		}
+	case ReasonCap:
+		l = s.List
+	}
+	return l
+}
+
+// WaterfallStep is one line of the suppression waterfall: how many of
+// the audience the reason applies to (Matched, overlaps included), how
+// many this step took out that earlier steps had not (Removed), and how
+// many remain after it.
+type WaterfallStep struct {
+	Reason    string `json:"reason"`
+	Code      string `json:"code"`
+	List      string `json:"list,omitempty"`
+	Purpose   string `json:"purpose,omitempty"`
+	Matched   uint64 `json:"matched"`
+	Removed   uint64 `json:"removed"`
+	Remaining uint64 `json:"remaining"`
+}
+
+// Waterfall is audience → each step → final.
+type Waterfall struct {
+	Audience   uint64          `json:"audience"`
+	Steps      []WaterfallStep `json:"steps"`
+	Final      uint64          `json:"final"`
+	Suppressed uint64          `json:"suppressed"`
+}
+
+// Plan is a computed run: the final customers, the suppressed ones, and
+// the waterfall.
+type Plan struct {
+	Waterfall  Waterfall
+	Final      *roaring64.Bitmap
+	Suppressed *roaring64.Bitmap
+	steps      []Step
+	matched    []*roaring64.Bitmap
+}
+
+// DryRun computes the waterfall only: counts, no lists.
+func DryRun(audience *roaring64.Bitmap, steps []Step) Waterfall {
+	w := Waterfall{Audience: audience.GetCardinality()}
+	remaining := audience.Clone()
+	left := w.Audience
+	for _, s := range steps {
+		ws := WaterfallStep{Reason: s.Label(), Code: s.Code, List: s.List, Purpose: s.Purpose}
+		if s.Set != nil && !s.Set.IsEmpty() {
+			ws.Matched = audience.AndCardinality(s.Set)
+			if ws.Matched > 0 {
+				ws.Removed = remaining.AndCardinality(s.Set)
+				if ws.Removed > 0 {
+					remaining.AndNot(s.Set)
+				}
+			}
+		}
+		left -= ws.Removed
+		ws.Remaining = left
+		w.Steps = append(w.Steps, ws)
+	}
+	w.Final = left
+	w.Suppressed = w.Audience - left
+	return w
+}
+
+// Compute runs the steps in order over the audience.
+func Compute(audience *roaring64.Bitmap, steps []Step) *Plan {
+	p := &Plan{steps: steps}
+	p.Waterfall = DryRun(audience, steps)
+	p.Final = audience.Clone()
+	p.matched = make([]*roaring64.Bitmap, len(steps))
+	for i, s := range steps {
+		if s.Set == nil {
+			p.matched[i] = roaring64.NewBitmap()
+			continue
+		}
+		p.matched[i] = roaring64.And(audience, s.Set)
+		p.Final.AndNot(p.matched[i])
+	}
+	p.Suppressed = roaring64.AndNot(audience, p.Final)
+	return p
+}
+
+// Steps returns the plan's steps.
+func (p *Plan) Steps() []Step { return p.steps }
+
+// EachSuppressed calls fn for every suppressed customer in id order with
+// the indexes (into Steps) of every reason that applies to it. reasons
+// is reused between calls.
+func (p *Plan) EachSuppressed(fn func(id uint64, reasons []int) error) error {
+	its := make([]roaring64.IntPeekable64, len(p.matched))
+	for i, m := range p.matched {
+		its[i] = m.Iterator()
+	}
+	var reasons []int
+	it := p.Suppressed.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		reasons = reasons[:0]
+		for i, si := range its {
+			si.AdvanceIfNeeded(id)
+			if si.HasNext() && si.PeekNext() == id {
+				reasons = append(reasons, i)
+			}
+		}
+		if err := fn(id, reasons); err != nil {
+			return err
+		}
+	}
+	return nil
+}
