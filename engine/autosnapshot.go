@@ -33,7 +33,7 @@ func (e *Engine) snapshotDue() bool {
 	if len(e.imports) > 0 {
 		return false
 	}
-	if e.bytesSinceSnap >= e.opts.SnapshotBytes {
+	if e.bytesSinceSnap >= e.snapshotThreshold() {
 		return true
 	}
 	a := &e.autoSnap

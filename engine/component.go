@@ -46,6 +46,7 @@ type component interface {
 func (e *Engine) newComponents() []component {
 	var cs []component
 	cs = append(cs, newAuth(e))
+	cs = append(cs, newPurchases(e))
 	for _, mk := range e.opts.extraComponents {
 		cs = append(cs, mk(e))
 	}

@@ -223,20 +223,42 @@ func (b *Book) Orders() *OrderSet { return b.orders }
 
 // Add applies one event.
 func (b *Book) Add(e *Event) Outcome {
-	if e.Order != 0 {
-		key := e.Order
-		if e.Return {
-			// A return carries its order's id; it is a different event.
-			key = mix64(key ^ 0x52455455524e) // "RETURN"
-		}
-		if !b.orders.Add(key) {
-			b.dups++
-			return Duplicate
-		}
-	}
-	id := b.Customers.Assign(e.Customer, e.CustomerName)
-	for _, l := range b.ledgers {
-		l.apply(id, e)
+	if _, ok := b.AddID(e); !ok {
+		return Duplicate
 	}
 	return Applied
 }
+
+// AddBatch applies events in order.
+func (b *Book) AddBatch(events []Event) {
+	for i := range events {
+		b.Add(&events[i])
+	}
+}
+
+// AddID applies one event and returns the customer's dense id; applied is
+// false for a duplicate order (id is then meaningless).
+func (b *Book) AddID(e *Event) (id uint32, applied bool) {
+	if e.Order != 0 {
+		key := e.Order
+		if e.Return {
+			key = mix64(key ^ 0x52455455524e)
+		}
+		if !b.orders.Add(key) {
+			b.dups++
+			return 0, false
+		}
+	}
+	id = b.Customers.Assign(e.Customer, e.CustomerName)
+	for _, l := range b.ledgers {
+		l.apply(id, e)
+	}
+	return id, true
+}
+
+// SetOrders replaces the idempotency set (a snapshot being loaded).
+func (b *Book) SetOrders(s *OrderSet) { b.orders = s }
+
+// Apply adds one deduplicated event of dense customer id (a replay of
+// stored events into a ledger with another cutoff or window).
+func (l *Ledger) Apply(id uint32, e *Event) { l.apply(id, e) }

@@ -23,10 +23,11 @@ func (c Count) String() string {
 	return fmt.Sprint(c.N)
 }
 
-// MarshalJSON writes a number, or the string "<K" when suppressed.
+// MarshalJSON writes a number, or the string "<K" when suppressed (an
+// encoder with SetEscapeHTML(false) keeps the '<' as it is).
 func (c Count) MarshalJSON() ([]byte, error) {
 	if c.Suppressed {
-		return json.Marshal(c.String())
+		return []byte(`"<` + fmt.Sprint(c.K) + `"`), nil
 	}
 	return json.Marshal(c.N)
 }
@@ -84,9 +85,9 @@ type Report struct {
 	Bins       int            `json:"bins"`
 	K          int            `json:"k"`
 	Monetary   string         `json:"monetary"`
-	Customers  int            `json:"customers"`
-	Orders     int64          `json:"orders"`
-	Revenue    string         `json:"revenue"`
+	Customers  Count          `json:"customers"`
+	Orders     *int64         `json:"orders"`
+	Revenue    *string        `json:"revenue"`
 	Segments   []SegmentRow   `json:"segments"`
 	Dimensions []DimensionRow `json:"dimensions"`
 	Grid       []GridCell     `json:"rf_grid"`
@@ -101,7 +102,7 @@ func NewReport(res *Result, k int) *Report {
 		k = 10
 	}
 	exp := res.Exponent
-	rep := &Report{AsOf: res.AsOf.String(), Bins: res.Bins, K: k, Customers: res.count,
+	rep := &Report{AsOf: res.AsOf.String(), Bins: res.Bins, K: k, Customers: suppress([]int{res.count}, k)[0],
 		Warnings: slices.Clone(res.Warnings), Monetary: "total"}
 	if res.MonetaryMean {
 		rep.Monetary = "mean"
@@ -143,10 +144,14 @@ func NewReport(res *Result, k int) *Report {
 			gridM[g] += float64(res.monetary[i])
 		}
 	}
-	for _, o := range orders {
-		rep.Orders += o
+	if !rep.Customers.Suppressed {
+		var all int64
+		for _, o := range orders {
+			all += o
+		}
+		rev := FormatAmount(totalRev, exp)
+		rep.Orders, rep.Revenue = &all, &rev
 	}
-	rep.Revenue = FormatAmount(totalRev, exp)
 	unit := math.Pow10(exp)
 	money := func(v float64) *string {
 		s := fmt.Sprintf("%.*f", exp, v/unit)

@@ -127,8 +127,8 @@ func TestOneAndZeroCustomers(t *testing.T) {
 		t.Errorf("one customer: warnings %q (want one per dimension)", res.Warnings)
 	}
 	rep := NewReport(res, 10)
-	if rep.Customers != 1 {
-		t.Errorf("report customers %d", rep.Customers)
+	if rep.Customers.N != 1 || !rep.Customers.Suppressed || rep.Revenue != nil {
+		t.Errorf("report customers %v", rep.Customers)
 	}
 	for _, s := range rep.Segments {
 		if s.Customers.N == 1 && (!s.Customers.Suppressed || s.Revenue != nil || s.Recency != nil) {

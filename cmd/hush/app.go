@@ -54,6 +54,8 @@ func commands() []command {
 		{"keys", "create|ls|revoke API keys (roles: agent, marketer, analyst, privacy_officer, admin)", runKeys},
 		{"accesslog", "print (and verify) the access log of reads of personal data", runAccessLog},
 		{"token", "add RFC 8058 one-click unsubscribe links to a campaign's send file", runToken},
+		{"ingest", "ingest purchases FILE: store purchase events (CSV or NDJSON, .gz), idempotent by order id", runIngest},
+		{"rfm", "RFM scores, segments and group reports as of a date; rfm rules check|report|lapsed|migration", runRFM},
 		{"version", "print the version", func(_ context.Context, c *cli, _ []string) error {
 			fmt.Fprintf(c.io.out, "hush %s\n", version)
 			return nil
@@ -139,6 +141,9 @@ func isUserError(err error) bool {
 	var pe *fs.PathError
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ke), errors.As(err, &re), errors.As(err, &pe):
+		return true
+	}
+	if isRFMUserError(err) {
 		return true
 	}
 	for _, target := range []error{
