@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -125,7 +126,8 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	srv.Ready(e)
 	c.logf("ready: state at version %d recovered in %s", e.Applied(), time.Since(start).Round(time.Millisecond))
 	if c.cfg.JSON {
-		c.printJSON(map[string]any{"listening": ln.Addr().String(), "ready": true, "version": e.Applied()})
+		// One line, so a supervisor (or a test) can read it as it comes.
+		json.NewEncoder(c.io.out).Encode(map[string]any{"listening": ln.Addr().String(), "ready": true, "version": e.Applied()})
 	}
 	serr := <-served
 	c.logf("stopped accepting requests; closing the engine and flushing the journal")
