@@ -37,7 +37,7 @@ func TestServerConfigFileEnvValidate(t *testing.T) {
 	}
 	cases := []struct {
 		name, file, want string
-		env          map[string]string
+		env              map[string]string
 	}{
 		{"unknown key", "listn: :80\n", "listn", nil},
 		{"bad size", "limits:\n  max_body_bytes: lots\n", "max_body_bytes", nil},
