@@ -1,0 +1,522 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+
+	"github.com/hushcrm/hush/campaigns"
+	"github.com/hushcrm/hush/contactkey"
+	"github.com/hushcrm/hush/customers"
+	"github.com/hushcrm/hush/journal"
+	"github.com/hushcrm/hush/rfm"
+	"github.com/hushcrm/hush/segments"
+	"github.com/hushcrm/hush/suppression"
+)
+
+// SegmentResolver returns a resolver over the current state: RFM
+// segments and attributes of the published scoring, defined segments,
+// and list and consent membership of directory customers (a customer is
+// in a list when any of its contact points of the list's kind, or its
+// customer id, is an unexpired entry).
+func (e *Engine) SegmentResolver() *SegmentResolver {
+	return e.SegmentResolverAt(e.opts.Now())
+}
+
+// SegmentResolverAt is SegmentResolver with list expiry judged at at.
+func (e *Engine) SegmentResolverAt(at time.Time) *SegmentResolver {
+	return &SegmentResolver{e: e, st: e.Campaigns(), res: e.RFM(), at: at.Unix(), busy: map[string]bool{}}
+}
+
+// SegmentResolver implements segments.Resolver over one view of the state.
+type SegmentResolver struct {
+	e        *Engine
+	st       *CampaignState
+	res      *rfm.Result
+	at       int64
+	universe *roaring64.Bitmap
+	busy     map[string]bool // segments being evaluated (cycles)
+}
+
+var _ segments.Resolver = (*SegmentResolver)(nil)
+
+// State is the view the resolver reads.
+func (r *SegmentResolver) State() *CampaignState { return r.st }
+
+func (r *SegmentResolver) HasSet(ns segments.Namespace, name string) bool {
+	switch ns {
+	case segments.NSRFM:
+		return r.res != nil && r.res.Segment(name) != nil
+	case segments.NSSegment:
+		_, ok := r.st.Segments[name]
+		return ok
+	case segments.NSList, segments.NSConsent:
+		ok := false
+		r.e.Read(func(st *suppression.Store, _ journal.Seq) error {
+			l, found := st.List(name)
+			ok = found && (l.Spec().Type == suppression.Consent) == (ns == segments.NSConsent)
+			return nil
+		})
+		return ok
+	}
+	return false
+}
+
+func (r *SegmentResolver) SetNames(ns segments.Namespace) []string {
+	var out []string
+	switch ns {
+	case segments.NSRFM:
+		if r.res != nil {
+			for _, s := range r.res.Segments() {
+				out = append(out, s.Slug)
+			}
+			out = append(out, r.res.Extra()...)
+		}
+	case segments.NSSegment:
+		for n := range r.st.Segments {
+			out = append(out, n)
+		}
+	case segments.NSList, segments.NSConsent:
+		r.e.Read(func(st *suppression.Store, _ journal.Seq) error {
+			for _, l := range st.Lists() {
+				if (l.Spec().Type == suppression.Consent) == (ns == segments.NSConsent) {
+					out = append(out, l.Name())
+				}
+			}
+			return nil
+		})
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *SegmentResolver) HasAttribute(a segments.Attribute) bool {
+	return r.res != nil && r.res.Attribute(string(a)) != nil
+}
+
+// Universe is every customer hush knows: the directory and every scored
+// customer.
+func (r *SegmentResolver) Universe() *roaring64.Bitmap {
+	if r.universe == nil {
+		u := r.st.Directory.All().Clone()
+		if r.res != nil {
+			u.Or(r.e.audience().to64(r.res, "\x00scored", r.res.Scored()))
+		}
+		r.universe = u
+	}
+	return r.universe
+}
+
+func (r *SegmentResolver) Set(ns segments.Namespace, name string) (*roaring64.Bitmap, error) {
+	switch ns {
+	case segments.NSRFM:
+		if r.res == nil {
+			return nil, fmt.Errorf("no RFM scores yet (run hush rfm)")
+		}
+		bm := r.res.Segment(name)
+		if bm == nil {
+			return nil, fmt.Errorf("unknown RFM segment")
+		}
+		return r.e.audience().to64(r.res, name, bm), nil
+	case segments.NSSegment:
+		sg, ok := r.st.Segments[name]
+		if !ok {
+			return nil, ErrUnknownSegment
+		}
+		if sg.Members != nil {
+			return sg.Members, nil
+		}
+		if r.busy[name] {
+			return nil, ErrSegmentCycle
+		}
+		r.busy[name] = true
+		defer delete(r.busy, name)
+		n, err := segments.Parse(sg.Expr)
+		if err != nil {
+			return nil, err
+		}
+		return segments.Eval(n, r)
+	case segments.NSList, segments.NSConsent:
+		return r.e.listMembers(r.st.Directory, name, r.at)
+	}
+	return nil, fmt.Errorf("unknown namespace %s", ns)
+}
+
+func (r *SegmentResolver) Attribute(a segments.Attribute) (*roaring64.BSI, uint8, error) {
+	if r.res == nil {
+		return nil, 0, fmt.Errorf("no RFM scores yet (run hush rfm)")
+	}
+	b := r.res.Attribute(string(a))
+	if b == nil {
+		return nil, 0, fmt.Errorf("no index")
+	}
+	if a == segments.AttrMonetary {
+		return b, uint8(r.res.Exponent), nil
+	}
+	return b, 0, nil
+}
+
+// to64 converts (once per scoring) an RFM bitmap to the 64-bit form the
+// segment language computes in.
+func (a *audience) to64(res *rfm.Result, key string, bm *roaring.Bitmap) *roaring64.Bitmap {
+	a.cacheMu.Lock()
+	defer a.cacheMu.Unlock()
+	if a.rfmRes != res {
+		a.rfmRes, a.rfmCache = res, map[string]*roaring64.Bitmap{}
+	}
+	if b, ok := a.rfmCache[key]; ok {
+		return b
+	}
+	out := roaring64.NewBitmap()
+	it := bm.ManyIterator()
+	buf32 := make([]uint32, 4096)
+	buf := make([]uint64, 4096)
+	for {
+		n := it.NextMany(buf32)
+		if n == 0 {
+			break
+		}
+		for i := range n {
+			buf[i] = uint64(buf32[i])
+		}
+		out.AddMany(buf[:n])
+	}
+	out.RunOptimize()
+	a.rfmCache[key] = out
+	return out
+}
+
+// cached returns the derived set under key, computing it when the store
+// or the directory moved since it was cached.
+func (e *Engine) cached(dirVersion uint64, key string, compute func() (*roaring64.Bitmap, error)) (*roaring64.Bitmap, error) {
+	a := e.audience()
+	var storeVersion uint64
+	e.Read(func(st *suppression.Store, _ journal.Seq) error { storeVersion = st.Version(); return nil })
+	at := [2]uint64{storeVersion, dirVersion}
+	a.cacheMu.Lock()
+	if a.cacheAt != at {
+		a.cache, a.cacheAt = map[string]*roaring64.Bitmap{}, at
+	}
+	if b, ok := a.cache[key]; ok {
+		a.cacheMu.Unlock()
+		return b, nil
+	}
+	a.cacheMu.Unlock()
+	b, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	a.cacheMu.Lock()
+	if a.cacheAt == at {
+		a.cache[key] = b
+	}
+	a.cacheMu.Unlock()
+	return b, nil
+}
+
+// listMembers: directory customers with an unexpired entry in the list.
+func (e *Engine) listMembers(dir *customers.Directory, name string, at int64) (*roaring64.Bitmap, error) {
+	return e.cached(dir.Version(), fmt.Sprintf("members\x00%s\x00%d", name, at), func() (*roaring64.Bitmap, error) {
+		out := roaring64.NewBitmap()
+		err := e.Read(func(st *suppression.Store, _ journal.Seq) error {
+			l, ok := st.List(name)
+			if !ok {
+				return fmt.Errorf("list %q: %w", name, suppression.ErrUnknownList)
+			}
+			kind := l.Spec().Kind
+			var hits []uint64
+			dir.EachKey(kind, 1<<16, func(ids []uint32, keys []uint64) {
+				for i, k := range keys {
+					if exp, ok := l.Entry(contactkey.Key{Kind: kind, V: k}); ok && (exp == 0 || exp > at) {
+						if n := len(hits); n == 0 || hits[n-1] != uint64(ids[i]) {
+							hits = append(hits, uint64(ids[i]))
+						}
+					}
+				}
+			})
+			out.AddMany(hits)
+			return nil
+		})
+		out.RunOptimize()
+		return out, err
+	})
+}
+
+// RunPlan is a computed campaign run.
+type RunPlan struct {
+	Spec      campaigns.Spec
+	Run       uint64 // the journal position of the state it was computed on: the run's id
+	At        time.Time
+	Audience  *roaring64.Bitmap
+	Steps     []campaigns.Step
+	Waterfall campaigns.Waterfall
+	Plan      *campaigns.Plan // nil for a dry run
+	Lists     []suppression.ListRef
+	Directory *customers.Directory
+	Caps      []string
+}
+
+// PlanCampaign computes a run of campaign name at time at: dry gives the
+// waterfall only. A call campaign refuses to run on a stale national
+// registry (*campaigns.StaleError).
+func (e *Engine) PlanCampaign(name string, at time.Time, rules campaigns.Rules, dry bool) (*RunPlan, error) {
+	st := e.Campaigns()
+	c, ok := st.Campaigns[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownCampaign, name)
+	}
+	return e.PlanSpec(c.Spec, at, rules, dry)
+}
+
+// PlanSpec is PlanCampaign for a spec that need not be stored.
+func (e *Engine) PlanSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rules, dry bool) (*RunPlan, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	res := e.SegmentResolverAt(at)
+	st := res.State()
+	dir := st.Directory
+	rp := &RunPlan{Spec: spec, At: at, Directory: dir, Run: uint64(e.Applied())}
+	if spec.Channel == suppression.Call {
+		var ages []campaigns.ListAge
+		e.Read(func(s *suppression.Store, _ journal.Seq) error {
+			for _, l := range s.Lists() {
+				if sp := l.Spec(); sp.Type == suppression.Deny && sp.Channels.Has(spec.Channel) {
+					ages = append(ages, campaigns.ListAge{Name: l.Name(), Source: sp.Source, UpdatedAt: l.UpdatedAt()})
+				}
+			}
+			return nil
+		})
+		if err := rules.CheckFresh(ages, at); err != nil {
+			return nil, fmt.Errorf("campaign %s: %w", spec.Name, err)
+		}
+	}
+	n, err := segments.Compile(spec.Audience, res)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %s: audience: %w", spec.Name, err)
+	}
+	audienceSet, err := segments.Eval(n, res)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %s: audience: %w", spec.Name, err)
+	}
+	rp.Audience = audienceSet
+	kind := customers.KindOf(spec.Channel)
+	steps := []campaigns.Step{{Code: campaigns.ReasonNoContactPoint, Set: roaring64.AndNot(audienceSet, dir.With(kind))}}
+	for _, cl := range spec.Consents {
+		members, err := e.listMembers(dir, cl, at.Unix())
+		if err != nil {
+			return nil, fmt.Errorf("campaign %s: consent %w", spec.Name, err)
+		}
+		steps = append(steps, campaigns.Step{Code: suppression.ReasonNoConsent, List: cl, Purpose: spec.Purpose, Set: roaring64.AndNot(audienceSet, members)})
+	}
+	sup, refs, err := e.customerSuppression(dir, spec.Scope(), at)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %s: %w", spec.Name, err)
+	}
+	rp.Lists = refs
+	var exempt *roaring64.Bitmap
+	for _, s := range sup {
+		if s.Source == campaigns.SourceNationalRegistry && s.Code == suppression.ReasonList {
+			if exempt == nil {
+				exempt = e.relationshipExempt(dir, res.res, rules, at)
+			}
+			s.Set = roaring64.AndNot(s.Set, exempt)
+		}
+		steps = append(steps, s)
+	}
+	for _, cp := range spec.Caps {
+		rp.Caps = append(rp.Caps, cp.String())
+		steps = append(steps, campaigns.Step{Code: campaigns.ReasonCap, List: cp.Code(), Set: st.History.Capped(cp, int32(at.UTC().Unix()/86400))})
+	}
+	if spec.Channel == suppression.Call {
+		outside := roaring64.NewBitmap()
+		dir.ZoneGroups(func(zones []string, set *roaring64.Bitmap) {
+			if !rules.InCallingHours(zones, at) {
+				outside.Or(set)
+			}
+		})
+		steps = append(steps, campaigns.Step{Code: campaigns.ReasonOutsideWindow, Set: outside})
+	}
+	rp.Steps = steps
+	if dry {
+		rp.Waterfall = campaigns.DryRun(audienceSet, steps)
+		return rp, nil
+	}
+	rp.Plan = campaigns.Compute(audienceSet, steps)
+	rp.Waterfall = rp.Plan.Waterfall
+	return rp, nil
+}
+
+// relationshipExempt: customers with an established business
+// relationship on at — a purchase within the purchase window (from the
+// RFM purchase history) or an inquiry within the inquiry window (from
+// the directory).
+func (e *Engine) relationshipExempt(dir *customers.Directory, res *rfm.Result, rules campaigns.Rules, at time.Time) *roaring64.Bitmap {
+	pFrom, iFrom := rules.EBRCutoffs(at)
+	out := roaring64.NewBitmap()
+	if res != nil {
+		// recency_days is counted to the scoring's as-of day: a purchase
+		// on day d has recency AsOf-d, so d >= pFrom is recency <= AsOf-pFrom.
+		if b := res.Attribute(string(segments.AttrRecencyDays)); b != nil {
+			limit := int64(res.AsOf) - int64(pFrom)
+			if limit >= 0 {
+				n, _ := segments.Parse(fmt.Sprintf("recency_days <= %d", limit))
+				if bm, err := segments.Eval(n, &SegmentResolver{e: e, st: e.Campaigns(), res: res, busy: map[string]bool{}}); err == nil {
+					out.Or(bm)
+				}
+			}
+		}
+	}
+	var inq []uint64
+	dir.All().Iterate(func(x uint64) bool {
+		if c, ok := dir.Get(uint32(x)); ok && c.InquiryDay != customers.NoDay && c.InquiryDay >= iFrom && int64(c.InquiryDay) <= at.Unix()/86400 {
+			inq = append(inq, x)
+		}
+		return true
+	})
+	out.AddMany(inq)
+	return out
+}
+
+// customerSuppression is the customer-level suppression of a scope: per
+// reason (deny list, opt-out purpose, scope consent list), the directory
+// customers it applies to through any contact point of the channel's
+// kind or their customer id. It is computed with the suppression
+// package's batch decisions once per state and cached, so runs and dry
+// runs after it are bitmap operations.
+func (e *Engine) customerSuppression(dir *customers.Directory, scope suppression.Scope, at time.Time) ([]campaigns.Step, []suppression.ListRef, error) {
+	kind := customers.KindOf(scope.Channel)
+	type result struct {
+		steps []campaigns.Step
+		refs  []suppression.ListRef
+	}
+	var out result
+	key := fmt.Sprintf("scope\x00%d\x00%s\x00%s\x00%d", scope.Channel, scope.Purpose, scope.Sponsor, at.Unix())
+	a := e.audience()
+	var storeVersion uint64
+	e.Read(func(st *suppression.Store, _ journal.Seq) error { storeVersion = st.Version(); return nil })
+	versions := [2]uint64{storeVersion, dir.Version()}
+	a.cacheMu.Lock()
+	if hit, ok := a.scopeCache[key]; ok && hit.at == versions {
+		a.cacheMu.Unlock()
+		return hit.steps, hit.refs, nil
+	}
+	a.cacheMu.Unlock()
+	err := e.Read(func(st *suppression.Store, _ journal.Seq) error {
+		p, err := st.Compile(scope)
+		if err != nil {
+			return err
+		}
+		out.refs = p.Lists()
+		type acc struct {
+			step campaigns.Step
+			ids  []uint64
+		}
+		byLabel := map[string]*acc{}
+		var order []string
+		add := func(r suppression.Reason, id uint32) {
+			s := campaigns.Step{Code: r.Code, List: r.List, Source: r.Source, Purpose: r.Purpose}
+			if r.Code == suppression.ReasonOptOut {
+				s.List = ""
+			}
+			l := s.Label()
+			ac := byLabel[l]
+			if ac == nil {
+				ac = &acc{step: s}
+				byLabel[l] = ac
+				order = append(order, l)
+			}
+			if n := len(ac.ids); n == 0 || ac.ids[n-1] != uint64(id) {
+				ac.ids = append(ac.ids, uint64(id))
+			}
+		}
+		kinds := []contactkey.Kind{contactkey.KindCustomer}
+		if kind != contactkey.KindCustomer {
+			kinds = append(kinds, kind)
+		}
+		for _, k := range kinds {
+			dir.EachKey(k, 1<<18, func(ids []uint32, keys []uint64) {
+				p.DecideBatch(k, keys, at.Unix(), func(i int, r suppression.Reason) { add(r, ids[i]) })
+			})
+		}
+		// A scope consent list of a kind the customer has no key of is
+		// failed too: nothing of that kind could be checked.
+		for _, ref := range out.refs {
+			if ref.Type != suppression.Consent {
+				continue
+			}
+			missing := roaring64.AndNot(dir.All(), dir.With(ref.Kind))
+			if missing.IsEmpty() {
+				continue
+			}
+			s := campaigns.Step{Code: suppression.ReasonNoConsent, List: ref.Name, Source: ref.Source, Purpose: scope.Purpose}
+			l := s.Label()
+			ac := byLabel[l]
+			if ac == nil {
+				ac = &acc{step: s}
+				byLabel[l] = ac
+				order = append(order, l)
+			}
+			ac.ids = append(ac.ids, missing.ToArray()...)
+		}
+		rank := map[string]int{suppression.ReasonOptOut: 0, suppression.ReasonList: 1, suppression.ReasonNoConsent: 2}
+		sort.SliceStable(order, func(i, j int) bool {
+			a, b := byLabel[order[i]].step, byLabel[order[j]].step
+			if rank[a.Code] != rank[b.Code] {
+				return rank[a.Code] < rank[b.Code]
+			}
+			return order[i] < order[j]
+		})
+		for _, l := range order {
+			ac := byLabel[l]
+			slices.Sort(ac.ids)
+			set := roaring64.NewBitmap()
+			set.AddMany(slices.Compact(ac.ids))
+			set.RunOptimize()
+			ac.step.Set = set
+			out.steps = append(out.steps, ac.step)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	a.cacheMu.Lock()
+	if a.scopeCache == nil || len(a.scopeCache) > 64 {
+		a.scopeCache = map[string]scopeHit{}
+	}
+	a.scopeCache[key] = scopeHit{at: versions, steps: out.steps, refs: out.refs}
+	a.cacheMu.Unlock()
+	return out.steps, out.refs, nil
+}
+
+type scopeHit struct {
+	at    [2]uint64 // store version, directory version
+	steps []campaigns.Step
+	refs  []suppression.ListRef
+}
+
+// ReasonLabels returns the labels of a plan's steps, in order.
+func (rp *RunPlan) ReasonLabels() []string {
+	out := make([]string, len(rp.Steps))
+	for i, s := range rp.Steps {
+		out[i] = s.Label()
+	}
+	return out
+}
+
+// String summarises the waterfall on one line per step.
+func (rp *RunPlan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "audience %d\n", rp.Waterfall.Audience)
+	for _, s := range rp.Waterfall.Steps {
+		fmt.Fprintf(&b, "  - %-50s %10d (matched %d)\n", s.Reason, s.Removed, s.Matched)
+	}
+	fmt.Fprintf(&b, "final %d\n", rp.Waterfall.Final)
+	return b.String()
+}
