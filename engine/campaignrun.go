@@ -373,12 +373,17 @@ func (e *Engine) relationshipExempt(dir *customers.Directory, res *rfm.Result, r
 		}
 	}
 	var inq []uint64
-	dir.All().Iterate(func(x uint64) bool {
-		if c, ok := dir.Get(uint32(x)); ok && c.InquiryDay != customers.NoDay && c.InquiryDay >= iFrom && int64(c.InquiryDay) <= at.Unix()/86400 {
-			inq = append(inq, x)
+	for it := dir.All().Iterator(); it.HasNext(); {
+		x := it.Next()
+		if !func() bool {
+			if c, ok := dir.Get(uint32(x)); ok && c.InquiryDay != customers.NoDay && c.InquiryDay >= iFrom && int64(c.InquiryDay) <= at.Unix()/86400 {
+				inq = append(inq, x)
+			}
+			return true
+		}() {
+			break
 		}
-		return true
-	})
+	}
 	out.AddMany(inq)
 	return out
 }

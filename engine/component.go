@@ -47,6 +47,7 @@ func (e *Engine) newComponents() []component {
 	var cs []component
 	cs = append(cs, newAuth(e))
 	cs = append(cs, newPurchases(e))
+	cs = append(cs, newAudience(e))
 	for _, mk := range e.opts.extraComponents {
 		cs = append(cs, mk(e))
 	}

@@ -291,24 +291,29 @@ func (a *audience) writeSnapshot(w io.Writer) error {
 	sw.u(st.Version)
 	dir := st.Directory
 	sw.u(uint64(dir.Len()))
-	dir.All().Iterate(func(x uint64) bool {
-		c, _ := dir.Get(uint32(x))
-		sw.u(x)
-		sw.s(c.ExternalID)
-		sw.u(c.SubjectKey)
-		sw.s(c.Name)
-		sw.keys(c.Phones)
-		sw.u(uint64(len(c.Emails)))
-		for i, e := range c.Emails {
-			sw.s(e)
-			sw.u(c.EmailKeys[i])
+	for it := dir.All().Iterator(); it.HasNext(); {
+		x := it.Next()
+		if !func() bool {
+			c, _ := dir.Get(uint32(x))
+			sw.u(x)
+			sw.s(c.ExternalID)
+			sw.u(c.SubjectKey)
+			sw.s(c.Name)
+			sw.keys(c.Phones)
+			sw.u(uint64(len(c.Emails)))
+			for i, e := range c.Emails {
+				sw.s(e)
+				sw.u(c.EmailKeys[i])
+			}
+			sw.s(c.Address)
+			sw.u(c.AddressKey)
+			sw.s(c.Region)
+			sw.i(int64(c.InquiryDay))
+			return sw.err == nil
+		}() {
+			break
 		}
-		sw.s(c.Address)
-		sw.u(c.AddressKey)
-		sw.s(c.Region)
-		sw.i(int64(c.InquiryDay))
-		return sw.err == nil
-	})
+	}
 	names := slices.Sorted(maps.Keys(st.Segments))
 	sw.u(uint64(len(names)))
 	for _, n := range names {

@@ -55,6 +55,8 @@ func commands() []command {
 		{"accesslog", "print (and verify) the access log of reads of personal data", runAccessLog},
 		{"token", "add RFC 8058 one-click unsubscribe links to a campaign's send file", runToken},
 		{"ingest", "ingest purchases FILE: store purchase events (CSV or NDJSON, .gz), idempotent by order id", runIngest},
+		{"segment", "define|count|export|ls|rm customer segments (expressions over RFM segments, lists and attributes, or uploaded lists)", runSegment},
+		{"campaign", "create|ls|show|dry-run|run|rm campaigns: audience minus consent, suppression, caps and calling hours, with proof", runCampaign},
 		{"rfm", "RFM scores, segments and group reports as of a date; rfm rules check|report|lapsed|migration", runRFM},
 		{"version", "print the version", func(_ context.Context, c *cli, _ []string) error {
 			fmt.Fprintf(c.io.out, "hush %s\n", version)

@@ -13,8 +13,11 @@ import (
 )
 
 func runIngest(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 0 && args[0] == "customers" {
+		return runIngestCustomers(ctx, c, args[1:])
+	}
 	if len(args) == 0 || args[0] != "purchases" {
-		return userErr("usage: hush ingest purchases FILE [--map ...] (the only kind of ingest is purchases)")
+		return userErr("usage: hush ingest purchases FILE [--map ...] or hush ingest customers FILE [--map ...]")
 	}
 	fs := c.flags("ingest purchases", "FILE [--map customer=COL,date=COL,amount=COL,order=COL] [--delimiter whitespace] [--rejected FILE]")
 	var pf purchaseFlags
