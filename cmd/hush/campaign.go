@@ -457,5 +457,3 @@ func appendCSV(dst []byte, s string) []byte {
 	}
 	return append(dst, s...)
 }
-
-
