@@ -130,7 +130,7 @@ func (s *Server) listCreate(c *gin.Context) {
 		s.fail(c, fieldErr("name", err))
 		return
 	}
-	seq, err := s.engine().CreateList(c.Request.Context(), spec)
+	seq, err := s.engine().CreateList(s.ctx(c), spec)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -140,7 +140,7 @@ func (s *Server) listCreate(c *gin.Context) {
 }
 
 func (s *Server) listDelete(c *gin.Context) {
-	seq, err := s.engine().DeleteList(c.Request.Context(), c.Param("name"))
+	seq, err := s.engine().DeleteList(s.ctx(c), c.Param("name"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -171,7 +171,7 @@ func (s *Server) listExport(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	if _, err := e.LogAccess(c.Request.Context(), engine.AccessRequest{KeyID: p.ID, Role: p.Role, Action: "list_export", Subject: "list:" + name,
+	if _, err := e.LogAccess(s.ctx(c), engine.AccessRequest{KeyID: p.ID, Role: p.Role, Action: "list_export", Subject: "list:" + name,
 		Why: why, Detail: fmt.Sprintf("%d entries at version %d", l.Len(), l.Version())}); err != nil {
 		s.fail(c, err)
 		return

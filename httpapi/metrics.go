@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,6 +23,7 @@ type metrics struct {
 	allowed    prometheus.Counter
 	suppressed prometheus.Counter
 	handler    gin.HandlerFunc
+	observers  sync.Map // obsKey -> prometheus.Observer
 }
 
 func newMetrics(s *Server) *metrics {
@@ -47,8 +49,20 @@ func newMetrics(s *Server) *metrics {
 	return m
 }
 
+type obsKey struct {
+	route, method string
+	status        int
+}
+
+// observe records a request's latency. The observer per (route, method,
+// status) is cached: resolving label values costs more than observing.
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
-	m.latency.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+	k := obsKey{route, method, status}
+	o, ok := m.observers.Load(k)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(k, m.latency.WithLabelValues(route, method, strconv.Itoa(status)))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 }
 
 func (m *metrics) decision(allowed bool, rs []suppression.Reason) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"slices"
@@ -69,6 +70,11 @@ func (s *Server) bound(kind routeKind) gin.HandlerFunc {
 		now := time.Now()
 		switch kind {
 		case plain:
+			if c.Request.ContentLength == 0 && c.Request.Method == http.MethodGet {
+				// No body to wait for, and the answer is small: the
+				// header timeout already bounded what the client sends.
+				break
+			}
 			if c.Request.ContentLength > s.cfg.MaxBodyBytes {
 				s.fail(c, newErr(http.StatusRequestEntityTooLarge, "body_too_large", "request body of %d bytes exceeds the limit of %d", c.Request.ContentLength, s.cfg.MaxBodyBytes))
 				return
@@ -143,9 +149,18 @@ func (s *Server) authenticate(allowed []access.Role) gin.HandlerFunc {
 			return
 		}
 		c.Set(principalKey, k)
-		c.Request = c.Request.WithContext(engine.WithActor(c.Request.Context(), "key:"+k.ID))
 		c.Next()
 	}
+}
+
+// ctx is the request's context, with the caller's key as the actor of
+// whatever it writes to the journal.
+func (s *Server) ctx(c *gin.Context) context.Context {
+	ctx := c.Request.Context()
+	if k := principal(c); k.ID != "" {
+		return engine.WithActor(ctx, "key:"+k.ID)
+	}
+	return ctx
 }
 
 // principal is the key of an authenticated request.

@@ -126,7 +126,7 @@ func (s *Server) optOut(c *gin.Context, optIn bool) {
 	if b.Source == "" {
 		b.Source = "customer_request"
 	}
-	seq, err := e.RecordOptOut(c.Request.Context(), engine.OptOutRequest{Key: key, Channels: ch, Purposes: ps, Source: b.Source, Evidence: b.Evidence, OptIn: optIn, At: at})
+	seq, err := e.RecordOptOut(s.ctx(c), engine.OptOutRequest{Key: key, Channels: ch, Purposes: ps, Source: b.Source, Evidence: b.Evidence, OptIn: optIn, At: at})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -167,7 +167,7 @@ func (s *Server) subjectGet(c *gin.Context) {
 		subject = fmt.Sprintf("%s#%016x", kind, key.V)
 	}
 	p := principal(c)
-	if _, err := e.LogAccess(c.Request.Context(), engine.AccessRequest{KeyID: p.ID, Role: p.Role, Action: "subject_lookup", Subject: subject, Why: why}); err != nil {
+	if _, err := e.LogAccess(s.ctx(c), engine.AccessRequest{KeyID: p.ID, Role: p.Role, Action: "subject_lookup", Subject: subject, Why: why}); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -252,7 +252,7 @@ func (s *Server) keyCreate(c *gin.Context) {
 			return
 		}
 	}
-	k, secret, err := s.engine().CreateKey(c.Request.Context(), role, b.Name, exp)
+	k, secret, err := s.engine().CreateKey(s.ctx(c), role, b.Name, exp)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -262,7 +262,7 @@ func (s *Server) keyCreate(c *gin.Context) {
 }
 
 func (s *Server) keyRevoke(c *gin.Context) {
-	if err := s.engine().RevokeKey(c.Request.Context(), c.Param("id"), c.Query("reason")); err != nil {
+	if err := s.engine().RevokeKey(s.ctx(c), c.Param("id"), c.Query("reason")); err != nil {
 		s.fail(c, err)
 		return
 	}
