@@ -2,7 +2,6 @@ package campaigns
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -53,14 +52,15 @@ type ListAge struct {
 
 // StaleError names the stale registry list and its age.
 type StaleError struct {
-	List   string
-	Age    time.Duration
-	MaxAge time.Duration
+	List      string
+	UpdatedAt time.Time
+	Age       time.Duration
+	MaxAge    time.Duration
 }
 
 func (e *StaleError) Error() string {
 	return fmt.Sprintf("national registry list %q was last refreshed %d days ago (%s), more than the %d days allowed: import a fresh copy before running call campaigns",
-		e.List, int(e.Age.Hours()/24), strings.TrimSuffix(e.Age.Round(time.Hour).String(), "0m0s"), int(e.MaxAge.Hours()/24))
+		e.List, int(e.Age.Hours()/24), e.UpdatedAt.UTC().Format(time.RFC3339), int(e.MaxAge.Hours()/24))
 }
 
 func (e *StaleError) Unwrap() error { return ErrRegistryStale }
@@ -73,7 +73,7 @@ func (r Rules) CheckFresh(lists []ListAge, now time.Time) error {
 			continue
 		}
 		if age := now.Sub(l.UpdatedAt); age > r.RegistryMaxAge {
-			return &StaleError{List: l.Name, Age: age, MaxAge: r.RegistryMaxAge}
+			return &StaleError{List: l.Name, UpdatedAt: l.UpdatedAt, Age: age, MaxAge: r.RegistryMaxAge}
 		}
 	}
 	return nil

@@ -77,7 +77,7 @@ func campaignCreate(ctx context.Context, c *cli, args []string) error {
 	if err := spec.Validate(); err != nil {
 		return &userError{err}
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func campaignList(ctx context.Context, c *cli, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func campaignShow(ctx context.Context, c *cli, args []string) error {
 	if len(pos) != 1 {
 		return userErr("want exactly one campaign NAME")
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func campaignRemove(ctx context.Context, c *cli, args []string) error {
 	if len(pos) != 1 {
 		return userErr("want exactly one campaign NAME")
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func campaignRun(ctx context.Context, c *cli, args []string, dry bool) error {
 	if err != nil {
 		return err
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, at)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hushcrm/hush/campaigns"
 	"github.com/hushcrm/hush/contactkey"
 	"github.com/hushcrm/hush/suppression"
 )
@@ -110,6 +111,9 @@ func runCheck(ctx context.Context, c *cli, args []string) error {
 	out.Version = uint64(d.Version)
 	for _, r := range d.Reasons {
 		out.Reasons = append(out.Reasons, reasonOut(r))
+	}
+	if *atFlag != "" {
+		out.Reasons = append(out.Reasons, callingWindowReasons(ch, keys, at, campaigns.DefaultRules())...)
 	}
 	out.Allowed = d.Allowed && len(out.Reasons) == 0
 	if c.cfg.JSON {

@@ -56,7 +56,7 @@ func segmentDefine(ctx context.Context, c *cli, args []string) error {
 	if (*file == "") == (expr == "") {
 		return userErr("give either an expression or --file, not both or neither")
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func segmentCount(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	expr := strings.Join(pos, " ")
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func segmentExport(ctx context.Context, c *cli, args []string) error {
 	if len(pos) != 1 {
 		return userErr("want exactly one segment NAME")
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func segmentList(ctx context.Context, c *cli, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,7 @@ func segmentRemove(ctx context.Context, c *cli, args []string) error {
 	if len(pos) != 1 {
 		return userErr("want exactly one segment NAME")
 	}
-	e, closeFn, err := c.openEngine(ctx)
+	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
@@ -303,4 +303,18 @@ func csvField(s string) string {
 		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 	}
 	return s
+}
+
+// openAudienceEngine opens the engine and scores the stored purchases as
+// of at (once per process), so rfm:… names and RFM attributes resolve.
+func (c *cli) openAudienceEngine(ctx context.Context, at time.Time) (*engine.Engine, func() error, error) {
+	e, closeFn, err := c.openEngine(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.EnsureRFM(ctx, at); err != nil {
+		closeFn()
+		return nil, nil, fmt.Errorf("scoring the stored purchases: %w", err)
+	}
+	return e, closeFn, nil
 }
