@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -182,7 +183,7 @@ func TestRFMEdgeInputsCLI(t *testing.T) {
 	}
 	// Zero customers: a header only.
 	empty := write("empty.csv", "customer,date,amount\n")
-	stdout, stderr, code := runCLI(t, "rfm", "--events", empty, "--as-of", "2024-12-31", "--format", "json")
+	stdout, stderr, code := runCLI(t, "rfm", "--events", empty, "--as-of", "2024-12-31", "--format", "json", "--rejected", filepath.Join(dir, "e.rej"))
 	if code != 0 || !strings.Contains(stderr, "no customers to score") || !strings.Contains(stdout, `"customers": 0`) {
 		t.Errorf("zero customers: %d %s %s", code, stdout, stderr)
 	}
@@ -190,16 +191,16 @@ func TestRFMEdgeInputsCLI(t *testing.T) {
 	var sb strings.Builder
 	sb.WriteString("customer,date,amount\n")
 	for i := range 40 {
-		sb.WriteString(strings.Repeat("c", 1) + string(rune('A'+i%26)) + string(rune('a'+i/26)) + ",2024-01-" + string(rune('1'+i%9)) + "0," + string(rune('1'+i%9)) + "\n")
+		fmt.Fprintf(&sb, "c%d,2024-%02d-%02d,%d.50\n", i, 1+i%12, 1+i%28, 10+i)
 	}
 	one := write("one.csv", sb.String())
-	_, stderr, code = runCLI(t, "rfm", "--events", one, "--as-of", "2024-12-31")
-	if code != 0 || !strings.Contains(stderr, "frequency: score levels 2, 3, 4, 5 are empty") {
+	_, stderr, code = runCLI(t, "rfm", "--events", one, "--as-of", "2024-12-31", "--rejected", filepath.Join(dir, "one.rej"))
+	if code != 0 || !strings.Contains(stderr, "frequency: score levels 2, 3, 4, 5 are empty") || !strings.Contains(stderr, "40 rows (0 rejected)") {
 		t.Errorf("one order each: %d %s", code, stderr)
 	}
 	// One customer.
 	solo := write("solo.csv", "customer,date,amount\nx,2024-03-01,10\nx,2024-06-01,20\n")
-	stdout, _, code = runCLI(t, "rfm", "--events", solo, "--as-of", "2024-12-31", "--format", "json")
+	stdout, _, code = runCLI(t, "rfm", "--events", solo, "--as-of", "2024-12-31", "--format", "json", "--rejected", filepath.Join(dir, "s.rej"))
 	if code != 0 || !strings.Contains(stdout, `"customers": "<10"`) {
 		t.Errorf("one customer: %d %s", code, stdout)
 	}
