@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/hushcrm/hush/journal"
 	"github.com/hushcrm/hush/record"
 	"github.com/hushcrm/hush/rfm"
@@ -87,14 +88,17 @@ func (p *purchases) apply(seq journal.Seq, r record.Record) (bool, error) {
 		return true, domainErr(fmt.Errorf("%w: batch in %s, stored purchases in %s", ErrCurrency, b.Currency, p.currency))
 	}
 	var out PurchaseOutcome
-	var e rfm.Event
+	events := make([]rfm.Event, n)
 	for i := range n {
-		e = rfm.Event{Order: b.Orders[i], Customer: b.Customers[i], Day: rfm.Day(b.Days[i]), Amount: b.Amounts[i], Return: b.Returns[i]}
+		events[i] = rfm.Event{Order: b.Orders[i], Customer: b.Customers[i], Day: rfm.Day(b.Days[i]), Amount: b.Amounts[i], Return: b.Returns[i]}
 		if b.Names[i] != "" {
-			e.CustomerName = []byte(b.Names[i])
+			events[i].CustomerName = []byte(b.Names[i])
 		}
-		id, applied := p.book.AddID(&e)
-		if !applied {
+	}
+	ids := make([]uint32, n)
+	p.book.AddBatchIDs(events, ids)
+	for i, id := range ids {
+		if id == rfm.NoID {
 			out.Duplicates++
 			continue
 		}
@@ -140,7 +144,15 @@ func (p *purchases) writeSnapshot(w io.Writer) error {
 			bw.WriteString(name)
 		}
 	}
-	hashes := p.book.Orders().AppendHashes(nil)
+	numeric, numericReturns, hashedSet := p.book.Orders().Parts()
+	for _, bm := range []*roaring64.Bitmap{numeric, numericReturns} {
+		bm.RunOptimize()
+		put(bm.GetSerializedSizeInBytes())
+		if _, err := bm.WriteTo(bw); err != nil {
+			return err
+		}
+	}
+	hashes := hashedSet.AppendHashes(nil)
 	slices.Sort(hashes)
 	put(uint64(len(hashes)))
 	var prev uint64
@@ -215,14 +227,26 @@ func (p *purchases) readSnapshot(r io.Reader) error {
 			}
 			p.book.Customers.Assign(k, name)
 		}
+		var bms [2]*roaring64.Bitmap
+		for i := range bms {
+			size := get()
+			bms[i] = roaring64.New()
+			lr := io.LimitReader(br, int64(size))
+			if _, err := bms[i].ReadFrom(lr); err != nil {
+				panic(snapErr{fmt.Errorf("order bitmap: %w", err)})
+			}
+			if err := bms[i].Validate(); err != nil {
+				panic(snapErr{fmt.Errorf("order bitmap: %w", err)})
+			}
+		}
 		nh := get()
-		orders := rfm.NewOrderSet(int(min(nh, 1<<34)))
+		hashed := rfm.NewOrderSet(int(min(nh, 1<<34)))
 		var prev uint64
 		for range nh {
 			prev += get()
-			orders.AddHash(prev)
+			hashed.AddHash(prev)
 		}
-		p.book.SetOrders(orders)
+		p.book.SetOrders(rfm.OrdersFromParts(bms[0], bms[1], hashed))
 		ne := get()
 		if ne > 1<<40 {
 			panic(snapErr{fmt.Errorf("%d events", ne)})
@@ -363,7 +387,7 @@ func (e *Engine) snapshotThreshold() int64 {
 	t := e.opts.SnapshotBytes
 	for _, c := range e.components {
 		if p, ok := c.(*purchases); ok {
-			size := int64(len(p.cust))*10 + int64(p.book.Orders().Len())*8
+			size := int64(len(p.cust))*10 + int64(p.book.Orders().Bytes())
 			t = max(t, size/2)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -147,6 +148,35 @@ func resolve(cols map[string]int) rfm.Columns {
 		Order: get("order"), Currency: get("currency"), Return: get("return")}
 }
 
+// Aliases are header names taken for a field that --map does not mention
+// and whose own name is not a column: the usual names of order exports.
+var Aliases = map[string][]string{
+	"customer": {"customer_id", "customerid", "cust_id", "client_id", "user_id"},
+	"date":     {"order_date", "purchase_date", "invoicedate", "invoice_date", "created_at", "timestamp", "ts"},
+	"amount":   {"revenue", "total", "order_total", "value", "sales"},
+	"order":    {"order_id", "orderid", "order_number", "invoice", "invoiceno", "invoice_no"},
+	"currency": {"currency_code"},
+	"return":   {"is_return", "returned", "refund"},
+}
+
+func addAliases(cols map[string]int, header []string, mapping map[string]string) {
+	for field, names := range Aliases {
+		if _, ok := cols[field]; ok {
+			continue
+		}
+		if _, ok := mapping[field]; ok {
+			continue
+		}
+		for _, n := range names {
+			i := slices.IndexFunc(header, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), n) })
+			if i >= 0 {
+				cols[field] = i
+				break
+			}
+		}
+	}
+}
+
 func requireColumns(path string, cols rfm.Columns) error {
 	var missing []string
 	if cols.Customer < 0 {
@@ -178,6 +208,9 @@ func readCSV(in *countingReader, src *Source, rejW *rejectWriter, contentKeys bo
 	if err != nil {
 		return err
 	}
+	if h := r.Header(); h != nil {
+		addAliases(colMap, h, src.Mapping)
+	}
 	parser := src.Parser
 	parser.Cols = resolve(colMap)
 	if err := requireColumns(src.Path, parser.Cols); err != nil {
@@ -191,6 +224,7 @@ func readCSV(in *countingReader, src *Source, rejW *rejectWriter, contentKeys bo
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
 	pool := sync.Pool{New: func() any { return new(csvio.Batch) }}
+	chunks := sync.Pool{New: func() any { return new(Chunk) }}
 	todo := make(chan *Chunk, workers*2)
 	done := make(chan *Chunk, workers*2)
 	var readErr error
@@ -207,8 +241,10 @@ func readCSV(in *countingReader, src *Source, rejW *rejectWriter, contentKeys bo
 				readErr = err
 				return
 			}
+			ch := chunks.Get().(*Chunk)
+			ch.seq, ch.batch, ch.Bytes, ch.Rows, ch.Rejects = seq, b, r.Stats().Bytes, 0, ch.Rejects[:0]
 			select {
-			case todo <- &Chunk{seq: seq, batch: b, Bytes: r.Stats().Bytes}:
+			case todo <- ch:
 			case <-stop:
 				return
 			}
@@ -248,6 +284,8 @@ func readCSV(in *countingReader, src *Source, rejW *rejectWriter, contentKeys bo
 			}
 			c.Events = c.Events[:0]
 			pool.Put(c.batch)
+			c.batch = nil
+			chunks.Put(c)
 		}
 	}
 	if sinkErr != nil {
@@ -272,7 +310,7 @@ func parseBatch(p *rfm.RowParser, ch *Chunk, contentKeys bool) {
 		}
 		ch.Events = append(ch.Events, rfm.Event{})
 		e := &ch.Events[len(ch.Events)-1]
-		if err := p.Parse(row, e); err != nil {
+		if err := rfm.ParseRow(p, row, e); err != nil {
 			ch.Events = ch.Events[:len(ch.Events)-1]
 			ch.Rejects = append(ch.Rejects, RejectedRow{Line: row.Line, Raw: row.Raw, Reason: err.Error()})
 			continue

@@ -126,6 +126,7 @@ type Ledger struct {
 	maxDay   Day   // latest event day counted
 	minDay   Day
 	events   int64
+	touch    uint32 // keeps applyBatch's prefetch loads alive
 }
 
 // NewLedger returns an empty ledger.
@@ -201,15 +202,21 @@ func (l *Ledger) apply(id uint32, e *Event) {
 // must give two as-of dates, for migration or lapsed analysis).
 type Book struct {
 	Customers *Customers
-	orders    *OrderSet
+	orders    *Orders
 	ledgers   []*Ledger
 	dups      int64
+
+	// scratch of AddBatch
+	keys  []uint64
+	ids   []uint32
+	found []bool
+	keep  []bool
 }
 
 // NewBook returns a book feeding ledgers; orderHint sizes the idempotency
-// set.
+// set for hashed order ids.
 func NewBook(orderHint int, ledgers ...*Ledger) *Book {
-	return &Book{Customers: NewCustomers(), orders: NewOrderSet(orderHint), ledgers: ledgers}
+	return &Book{Customers: NewCustomers(), orders: NewOrders(orderHint), ledgers: ledgers}
 }
 
 // Ledgers are the ledgers the book feeds.
@@ -219,7 +226,7 @@ func (b *Book) Ledgers() []*Ledger { return b.ledgers }
 func (b *Book) Duplicates() int64 { return b.dups }
 
 // Orders is the idempotency set.
-func (b *Book) Orders() *OrderSet { return b.orders }
+func (b *Book) Orders() *Orders { return b.orders }
 
 // Add applies one event.
 func (b *Book) Add(e *Event) Outcome {
@@ -229,25 +236,95 @@ func (b *Book) Add(e *Event) Outcome {
 	return Applied
 }
 
-// AddBatch applies events in order.
+// AddBatch applies events in order, exactly as Add one by one would, but
+// in stages over the whole batch (order keys, then customer lookups, then
+// aggregates) so that the cache misses of many events are in flight at
+// once: a random probe of a large table costs ~300 ns alone, ~50 ns in a
+// batch.
 func (b *Book) AddBatch(events []Event) {
+	b.AddBatchIDs(events, nil)
+}
+
+// AddBatchIDs is AddBatch that also reports each event's dense customer id
+// in ids (when not nil; len(events) long), or NoID for a duplicate.
+func (b *Book) AddBatchIDs(events []Event, ids []uint32) {
+	n := len(events)
+	if cap(b.keep) < n {
+		b.keep = make([]bool, n)
+		b.keys = make([]uint64, n)
+		b.ids = make([]uint32, n)
+		b.found = make([]bool, n)
+	}
+	keep, keys := b.keep[:n], b.keys[:0]
 	for i := range events {
-		b.Add(&events[i])
+		e := &events[i]
+		keep[i] = e.Order == 0 || b.orders.Add(e.Order, e.Return)
+		if !keep[i] {
+			b.dups++
+			continue
+		}
+		keys = append(keys, e.Customer)
+	}
+	cid, found := b.ids[:len(keys)], b.found[:len(keys)]
+	b.Customers.dict.LookupBatch(keys, cid, found)
+	j := 0
+	for i := range events {
+		if !keep[i] {
+			if ids != nil {
+				ids[i] = NoID
+			}
+			continue
+		}
+		if !found[j] {
+			cid[j] = b.Customers.Assign(keys[j], events[i].CustomerName)
+		}
+		if ids != nil {
+			ids[i] = cid[j]
+		}
+		j++
+	}
+	for _, l := range b.ledgers {
+		l.applyBatch(cid, events, keep)
+	}
+}
+
+// NoID marks a duplicate in AddBatchIDs.
+const NoID = ^uint32(0)
+
+// applyBatch applies the kept events; cid holds their customer ids in
+// order.
+func (l *Ledger) applyBatch(cid []uint32, events []Event, keep []bool) {
+	var top uint32
+	for _, id := range cid {
+		top = max(top, id)
+	}
+	if len(cid) > 0 {
+		for int(top) >= len(l.aggs) {
+			l.aggs = append(l.aggs, Aggregate{})
+		}
+	}
+	// Touch every aggregate first: independent loads, all in flight.
+	var sink uint32
+	for _, id := range cid {
+		sink += l.aggs[id].Orders
+	}
+	l.touch = sink
+	j := 0
+	for i := range events {
+		if !keep[i] {
+			continue
+		}
+		l.apply(cid[j], &events[i])
+		j++
 	}
 }
 
 // AddID applies one event and returns the customer's dense id; applied is
 // false for a duplicate order (id is then meaningless).
 func (b *Book) AddID(e *Event) (id uint32, applied bool) {
-	if e.Order != 0 {
-		key := e.Order
-		if e.Return {
-			key = mix64(key ^ 0x52455455524e)
-		}
-		if !b.orders.Add(key) {
-			b.dups++
-			return 0, false
-		}
+	if e.Order != 0 && !b.orders.Add(e.Order, e.Return) {
+		b.dups++
+		return 0, false
 	}
 	id = b.Customers.Assign(e.Customer, e.CustomerName)
 	for _, l := range b.ledgers {
@@ -257,7 +334,7 @@ func (b *Book) AddID(e *Event) (id uint32, applied bool) {
 }
 
 // SetOrders replaces the idempotency set (a snapshot being loaded).
-func (b *Book) SetOrders(s *OrderSet) { b.orders = s }
+func (b *Book) SetOrders(s *Orders) { b.orders = s }
 
 // Apply adds one deduplicated event of dense customer id (a replay of
 // stored events into a ledger with another cutoff or window).

@@ -1,6 +1,10 @@
 package rfm
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+)
 
 // KeyOf maps an external id (customer or order) to the 64-bit key hush
 // keeps. Canonical decimal ids below 2^63 ("42", not "042") are kept as
@@ -156,7 +160,58 @@ func (s *OrderSet) AddHash(h uint64) {
 
 // ContentKey is the order key of a row that has no order id: its bytes and
 // line number, so that the same file ingested twice is counted once while
-// two equal rows of one file stay two orders.
+// two equal rows of one file stay two orders. It is a hashed key (top bit
+// set).
 func ContentKey(raw []byte, line int64) uint64 {
-	return mix64(hashBytes(raw)^uint64(line)*0x9e3779b97f4a7c15) | 1
+	return mix64(hashBytes(raw)^uint64(line)*0x9e3779b97f4a7c15) | 1<<63
+}
+
+// Orders is the idempotency set of a Book: which (order, return?) keys were
+// seen. Numeric order ids are bits of roaring64 bitmaps — real order ids
+// are mostly sequential, so that is a fraction of a byte per order and
+// cache-friendly — and hashed ids go to an OrderSet (8 bytes a slot).
+type Orders struct {
+	numeric, numericReturns *roaring64.Bitmap
+	hashed                  *OrderSet
+}
+
+// NewOrders returns an empty set; hint sizes the hashed part.
+func NewOrders(hint int) *Orders {
+	return &Orders{numeric: roaring64.New(), numericReturns: roaring64.New(), hashed: NewOrderSet(hint)}
+}
+
+// Add records key (an order, or with ret the return of one) and reports
+// whether it was new.
+func (o *Orders) Add(key uint64, ret bool) bool {
+	if key&(1<<63) == 0 {
+		if ret {
+			return o.numericReturns.CheckedAdd(key)
+		}
+		return o.numeric.CheckedAdd(key)
+	}
+	if ret {
+		key = mix64(key^0x52455455524e) | 1<<63 // "RETURN"
+	}
+	return o.hashed.Add(key)
+}
+
+// Len is the number of keys held.
+func (o *Orders) Len() int {
+	return int(o.numeric.GetCardinality()+o.numericReturns.GetCardinality()) + o.hashed.Len()
+}
+
+// Bytes is the memory the set holds.
+func (o *Orders) Bytes() int {
+	return int(o.numeric.GetSizeInBytes()+o.numericReturns.GetSizeInBytes()) + o.hashed.Bytes()
+}
+
+// Parts exposes the set's parts for snapshots: the numeric orders, the
+// numeric returns, and the hashed set.
+func (o *Orders) Parts() (numeric, numericReturns *roaring64.Bitmap, hashed *OrderSet) {
+	return o.numeric, o.numericReturns, o.hashed
+}
+
+// OrdersFromParts rebuilds a set from Parts (a snapshot being loaded).
+func OrdersFromParts(numeric, numericReturns *roaring64.Bitmap, hashed *OrderSet) *Orders {
+	return &Orders{numeric: numeric, numericReturns: numericReturns, hashed: hashed}
 }

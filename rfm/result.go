@@ -452,3 +452,26 @@ func buildBSI(exist []uint64, get func(i int) int64) *roaring64.BSI {
 	bsi.MinValue, bsi.MaxValue = lo, hi
 	return bsi
 }
+
+// Memory is what a Result holds, in bytes, by part.
+type Memory struct {
+	Scores   int `json:"scores"`   // per-customer arrays (values, scores, segment)
+	Segments int `json:"segments"` // segment bitmaps
+	Indexes  int `json:"indexes"`  // bit-sliced indexes
+}
+
+// Memory reports the result's size.
+func (res *Result) Memory() Memory {
+	var m Memory
+	m.Scores = len(res.recency)*4 + len(res.frequency)*4 + len(res.monetary)*8 + len(res.r)*4 + len(res.scored)*8
+	if res.MonetaryMean {
+		m.Scores += len(res.total) * 8
+	}
+	for _, bm := range res.segBM {
+		m.Segments += int(bm.GetSizeInBytes())
+	}
+	for _, b := range res.attrs {
+		m.Indexes += b.GetSizeInBytes()
+	}
+	return m
+}

@@ -60,7 +60,7 @@ const (
 	ReasonBadReturn       = "bad_return_flag"
 )
 
-func field(r Row, i int) ([]byte, bool) {
+func field[R Row](r R, i int) ([]byte, bool) {
 	if i < 0 || i >= r.NumFields() {
 		return nil, false
 	}
@@ -69,7 +69,11 @@ func field(r Row, i int) ([]byte, bool) {
 
 // Parse reads one row into e. The event's CustomerName points into the
 // row's bytes.
-func (p *RowParser) Parse(r Row, e *Event) error {
+func (p *RowParser) Parse(r Row, e *Event) error { return ParseRow(p, r, e) }
+
+// ParseRow is Parse for a concrete row type: no interface conversion (and
+// so no allocation) per row on the hot path.
+func ParseRow[R Row](p *RowParser, r R, e *Event) error {
 	cust, ok := field(r, p.Cols.Customer)
 	if !ok {
 		return &RejectError{ReasonMissingField, "customer", "the row has no customer column"}

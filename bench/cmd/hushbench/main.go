@@ -3,6 +3,7 @@
 //	hushbench scrub  -dir DIR [-rows N -seed N -scale F] [-hush PATH] [-peers pg,duckdb] [-runs 3]
 //	hushbench import -numbers 250000000 [-dir DIR] [-hush PATH]
 //	taskset -c 1 hushbench http [-lists 10 -entries 1000000 -conns 32 -duration 10s -runs 3 -import 50000000]
+//	hushbench rfm -orders 100000000 -customers 10000000 [-dir DIR] [-hush PATH] [-peers duckdb,pandas] [-runs 3]
 //
 // scrub generates a scenario (if DIR has none), imports its six lists into
 // a fresh hush data dir, scrubs the campaign with hush and with each peer
@@ -29,7 +30,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: hushbench scrub|import|http [flags]  (-h for flags)")
+		fmt.Fprintln(stderr, "usage: hushbench scrub|import|http|rfm [flags]  (-h for flags)")
 		return 2
 	}
 	var err error
@@ -40,8 +41,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runImport(ctx, args[1:], stdout, stderr)
 	case "http":
 		err = runHTTP(ctx, args[1:], stdout, stderr)
+	case "rfm":
+		err = runRFMBench(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "hushbench: unknown command %q (want scrub, import or http)\n", args[0])
+		fmt.Fprintf(stderr, "hushbench: unknown command %q (want scrub, import, http or rfm)\n", args[0])
 		return 2
 	}
 	if err != nil {
