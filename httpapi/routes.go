@@ -55,6 +55,14 @@ var apiRoutes = []route{
 	{"GET", "/v1/jobs/:id", jobUsers, plain, (*Server).jobGet},
 	{"GET", "/v1/jobs/:id/files/:file", jobUsers, download, (*Server).jobFile},
 
+	{"GET", "/v1/campaigns", roles(access.Marketer), plain, (*Server).campaignsGet},
+	{"POST", "/v1/campaigns", roles(access.Marketer), plain, (*Server).campaignCreate},
+	{"GET", "/v1/campaigns/:name", roles(access.Marketer), plain, (*Server).campaignGet},
+	{"DELETE", "/v1/campaigns/:name", roles(access.Marketer), plain, (*Server).campaignDelete},
+	{"POST", "/v1/campaigns/:name/dry-run", roles(access.Marketer), plain, (*Server).campaignDryRun},
+	{"POST", "/v1/campaigns/:name/run", roles(access.Marketer), download, (*Server).campaignRun},
+	{"GET", "/v1/segments/count", roles(access.Marketer, access.Analyst), plain, (*Server).segmentCount},
+
 	{"POST", "/v1/tokens", roles(access.Marketer), upload, (*Server).tokensPost},
 
 	{"GET", "/v1/keys", roles(access.Admin), plain, (*Server).keysGet},

@@ -378,30 +378,9 @@ func writeFinal(path string, rp *engine.RunPlan, e *engine.Engine) (campaigns.Ou
 	if err != nil {
 		return campaigns.Output{}, err
 	}
-	h.w.WriteString("customer_id,contact_point,name\n")
-	dir := rp.Directory
-	var line []byte
-	buf := make([]uint64, 4096)
-	it := rp.Plan.Final.ManyIterator()
-	for {
-		n := it.NextMany(buf)
-		if n == 0 {
-			break
-		}
-		for _, id := range buf[:n] {
-			cust, ok := dir.Get(uint32(id))
-			if !ok {
-				continue // cannot happen: no_contact_point took them out
-			}
-			line = appendCSV(line[:0], cust.ExternalID)
-			line = append(line, ',')
-			line = appendCSV(line, cust.ContactPoint(rp.Spec.Channel))
-			line = append(line, ',')
-			line = appendCSV(line, cust.Name)
-			line = append(line, '\n')
-			h.w.Write(line)
-			h.rows++
-		}
+	if h.rows, err = rp.WriteFinal(h.w); err != nil {
+		h.o.discard()
+		return campaigns.Output{}, err
 	}
 	return h.finish("final")
 }
@@ -411,23 +390,7 @@ func writeSuppressed(path string, rp *engine.RunPlan, e *engine.Engine) (campaig
 	if err != nil {
 		return campaigns.Output{}, err
 	}
-	h.w.WriteString("customer_id,hush_reasons\n")
-	labels := rp.ReasonLabels()
-	var line []byte
-	err = rp.Plan.EachSuppressed(func(id uint64, reasons []int) error {
-		line = appendCSV(line[:0], e.CustomerName(uint32(id)))
-		line = append(line, ',')
-		var rs []string
-		for _, r := range reasons {
-			rs = append(rs, labels[r])
-		}
-		line = appendCSV(line, strings.Join(rs, ";"))
-		line = append(line, '\n')
-		h.w.Write(line)
-		h.rows++
-		return nil
-	})
-	if err != nil {
+	if h.rows, err = rp.WriteSuppressed(h.w, e.CustomerName); err != nil {
 		h.o.discard()
 		return campaigns.Output{}, err
 	}
@@ -447,13 +410,4 @@ func writeWaterfall(path string, w campaigns.Waterfall) (campaigns.Output, error
 	fmt.Fprintf(h.w, "%d,final,%d,0,%d\n", len(w.Steps)+1, w.Final, w.Final)
 	h.rows += 2
 	return h.finish("waterfall")
-}
-
-func appendCSV(dst []byte, s string) []byte {
-	if strings.ContainsAny(s, ",\"\r\n") {
-		dst = append(dst, '"')
-		dst = append(dst, strings.ReplaceAll(s, `"`, `""`)...)
-		return append(dst, '"')
-	}
-	return append(dst, s...)
 }
