@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -213,5 +214,43 @@ func TestEBRCutoffs(t *testing.T) {
 	}
 	if got := time.Unix(int64(i)*86400, 0).UTC().Format("2006-01-02"); got != "2026-09-01" {
 		t.Errorf("inquiry cutoff %s", got)
+	}
+}
+
+func TestDeadlines(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	sla := 10 * 24 * time.Hour
+	weekly := CampaignRuns{Spec: Spec{Name: "weekly", Channel: suppression.Mail, Purpose: "direct_marketing", Sponsor: "acme", Schedule: "0 9 * * 1"}, LastRun: 100}
+	monthly := CampaignRuns{Spec: Spec{Name: "monthly", Channel: suppression.Mail, Purpose: "direct_marketing", Schedule: "0 9 1 * *"}, LastRun: 100}
+	once := CampaignRuns{Spec: Spec{Name: "adhoc", Channel: suppression.Mail, Purpose: "direct_marketing", Schedule: "once"}, LastRun: 100}
+	never := CampaignRuns{Spec: Spec{Name: "never", Channel: suppression.Mail, Purpose: "direct_marketing", Schedule: "0 9 * * 1"}}
+	ev := func(v uint64, daysAgo int, ch suppression.ChannelSet, purpose string, optIn bool) OptOutEvent {
+		return OptOutEvent{Kind: "address", Version: v, At: now.AddDate(0, 0, -daysAgo), Event: suppression.OptEvent{Version: v, Channels: ch, Purposes: suppression.PurposeSet{Names: []string{purpose}}, OptIn: optIn}}
+	}
+	mail := suppression.ChannelSet(suppression.Mail)
+	events := []OptOutEvent{
+		ev(90, 30, mail, "direct_marketing", false),                                    // before the last run: honoured
+		ev(101, 12, mail, "direct_marketing", false),                                   // overdue everywhere
+		ev(102, 1, mail, "third_party_disclosure", false),                              // only the sponsored campaign; due (next Monday)
+		ev(103, 2, suppression.ChannelSet(suppression.SMS), "direct_marketing", false), // other channel
+		ev(104, 2, mail, "direct_marketing", true),                                     // an opt-in is no deadline
+		ev(105, 5, mail, "direct_marketing", false),                                    // next runs (Monday Dec 7, Jan 1) after the deadline (Dec 6): at risk
+	}
+	rows := Deadlines([]CampaignRuns{weekly, monthly, once, never}, events, now, sla)
+	got := map[string]string{}
+	for _, r := range rows {
+		got[fmt.Sprintf("%s/%d", r.Campaign, r.Version)] = r.Status
+	}
+	want := map[string]string{"weekly/101": DeadlineOverdue, "monthly/101": DeadlineOverdue, "weekly/102": DeadlineDue, "weekly/105": DeadlineAtRisk, "monthly/105": DeadlineAtRisk}
+	if len(got) != len(want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+	if rows[0].Status != DeadlineOverdue || rows[len(rows)-1].Status != DeadlineDue {
+		t.Errorf("not sorted by urgency: %+v", rows)
 	}
 }

@@ -57,6 +57,7 @@ func commands() []command {
 		{"ingest", "ingest purchases FILE: store purchase events (CSV or NDJSON, .gz), idempotent by order id", runIngest},
 		{"segment", "define|count|export|ls|rm customer segments (expressions over RFM segments, lists and attributes, or uploaded lists)", runSegment},
 		{"campaign", "create|ls|show|dry-run|run|rm campaigns: audience minus consent, suppression, caps and calling hours, with proof", runCampaign},
+		{"report", "deadlines: opt-outs a scheduled campaign has not honoured yet, against the service level", runReport},
 		{"rfm", "RFM scores, segments and group reports as of a date; rfm rules check|report|lapsed|migration", runRFM},
 		{"version", "print the version", func(_ context.Context, c *cli, _ []string) error {
 			fmt.Fprintf(c.io.out, "hush %s\n", version)

@@ -341,3 +341,38 @@ func TestRFMAudienceAndPurchaseRelationship(t *testing.T) {
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+func TestReportDeadlines(t *testing.T) {
+	dir, _, must := shanghaiWorld(t)
+	p := func(n string) string { return filepath.Join(dir, n) }
+	now := time.Now().UTC()
+	must("campaign", "create", "weekly", "--channel", "mail", "--purpose", "service", "--audience", "segment:bureau_file", "--schedule", "0 9 * * 1")
+	out := must("report", "deadlines")
+	if !strings.Contains(out, "no opt-out is waiting") {
+		t.Fatalf("before any run: %s", out)
+	}
+	must("campaign", "run", "weekly", "--mark-sent", "--at", now.Add(-20*24*time.Hour).Format(time.RFC3339), "--out", p("f"), "--suppressed", p("s"), "--waterfall", p("w"), "--manifest", p("m"))
+	// Li refuses service letters after the list went out.
+	must("optout", "add", "--customer", "SH-2000-0418", "--channels", "mail", "--purposes", "service", "--evidence", "phone call")
+	out = must("report", "deadlines", "--json", "--at", now.Add(11*24*time.Hour).Format(time.RFC3339))
+	var r struct {
+		Pending []struct {
+			Campaign, Status, Subject_kind string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(r.Pending) != 1 || r.Pending[0].Campaign != "weekly" || r.Pending[0].Status != "overdue" {
+		t.Fatalf("deadlines: %s", out)
+	}
+	out = must("report", "deadlines", "--json", "--sla", "30d")
+	if !strings.Contains(out, `"status": "due"`) {
+		t.Fatalf("within the service level, the next weekly run honours it: %s", out)
+	}
+	// A run after the opt-out honours it.
+	must("campaign", "run", "weekly", "--mark-sent", "--out", p("f"), "--suppressed", p("s"), "--waterfall", p("w"), "--manifest", p("m"))
+	if out = must("report", "deadlines"); !strings.Contains(out, "no opt-out is waiting") {
+		t.Fatalf("after a fresh run: %s", out)
+	}
+}
