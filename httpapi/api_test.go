@@ -594,3 +594,22 @@ func TestReadinessAndListAdmin(t *testing.T) {
 		}
 	}
 }
+
+func TestTooManyInFlightAndJobs(t *testing.T) {
+	f := newFixture(t, func(c *config.Server) { c.MaxInFlight = 1; c.MaxJobs = 1 })
+	f.s.inflight <- struct{}{} // one request in flight
+	r := f.get("/v1/check?phone=2025550199&channel=call&purpose=direct_marketing", access.Agent)
+	if code, _ := r.errOf(t); r.status != 429 || code != "too_many_requests" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("over max_in_flight: %d %s", r.status, r.body)
+	}
+	<-f.s.inflight
+	f.s.jobs.slots <- struct{}{} // one job running
+	r = f.do("POST", "/v1/lists/national_dnc/import?format=registry", f.keys[access.Marketer], "text/plain", strings.NewReader("2025550100\n"))
+	if code, _ := r.errOf(t); r.status != 429 || code != "too_many_jobs" {
+		t.Fatalf("over max_jobs: %d %s", r.status, r.body)
+	}
+	<-f.s.jobs.slots
+	if r := f.get("/v1/check?phone=2025550199&channel=call&purpose=direct_marketing", access.Agent); r.status != 200 {
+		t.Fatalf("after the limits cleared: %d", r.status)
+	}
+}

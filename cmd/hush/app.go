@@ -74,6 +74,9 @@ type cli struct {
 	// server and apiKey (--server, --key) send the command to a running
 	// hush server instead of opening the data dir.
 	server, apiKey string
+	// derivedURL/derivedHook: serve's public and SMS webhook URLs were not
+	// configured, so they follow the address actually bound.
+	derivedURL, derivedHook bool
 }
 
 // userError marks errors that are the user's to fix (exit 1).

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hushcrm/hush/config"
@@ -67,6 +68,8 @@ func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error
 	if err := c.cfg.Validate(); err != nil {
 		return sc, err
 	}
+	c.derivedURL = sc.PublicURL == ""
+	c.derivedHook = sc.SMSWebhookURL == ""
 	if err := sc.Validate(); err != nil {
 		return sc, err
 	}
@@ -87,6 +90,18 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", sc.Listen)
+	if err != nil {
+		dj.j.Close()
+		return &userError{fmt.Errorf("--listen %s: %w", sc.Listen, err)}
+	}
+	if c.derivedURL && strings.HasSuffix(sc.Listen, ":0") {
+		// Not configured, and port 0: the address actually bound.
+		sc.PublicURL = "http://" + ln.Addr().String()
+		if c.derivedHook {
+			sc.SMSWebhookURL = sc.PublicURL + "/v1/inbound/sms"
+		}
+	}
 	srv, err := httpapi.New(sc, httpapi.Deps{
 		Normalizer:  n,
 		TokenSecret: tokenSecret(dj.secret),
@@ -100,13 +115,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		},
 	})
 	if err != nil {
+		ln.Close()
 		dj.j.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", sc.Listen)
-	if err != nil {
-		dj.j.Close()
-		return &userError{fmt.Errorf("--listen %s: %w", sc.Listen, err)}
 	}
 	c.logf("listening on %s (public URL %s); recovering state from %s", ln.Addr(), sc.PublicURL, c.cfg.DataDir)
 	// Serve /healthz at once; /readyz and the API answer 503 until the

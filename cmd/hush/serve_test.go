@@ -222,4 +222,39 @@ func TestCLIAgainstServer(t *testing.T) {
 	if out, code := hushRun(t, "check", "--phone", "1", "--channel", "call", "--purpose", "x", "--server", s.url); code != exitUser || !strings.Contains(out, "--key") {
 		t.Fatalf("--server without --key: %d %s", code, out)
 	}
+	// The access log: a privacy officer's look-up, read back remotely and,
+	// once the server is gone, verified locally.
+	po := ""
+	if out, code := srv(admin, "keys", "create", "--role", "privacy_officer", "--json"); code != 0 {
+		t.Fatalf("keys create over the API: %d %s", code, out)
+	} else {
+		var k struct{ Key string }
+		json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &k)
+		po = k.Key
+	}
+	if code, body := call(t, "GET", s.url+"/v1/subjects/phone/2025550199?why=DSAR-7", po, "", ""); code != 200 {
+		t.Fatalf("subject: %d %s", code, body)
+	}
+	if out, code := srv(po, "accesslog"); code != 0 || !strings.Contains(out, "DSAR-7") {
+		t.Fatalf("accesslog over the API: %d %s", code, out)
+	}
+	if out, code := srv(agent, "accesslog"); code != exitUser || !strings.Contains(out, "403") {
+		t.Fatalf("agent reads the access log: %d %s", code, out)
+	}
+	send := filepath.Join(dir, "send.csv")
+	os.WriteFile(send, []byte("id,email\n1,a@example.com\n2,nope\n"), 0o644)
+	if out, code := srv(mkt, "token", "--campaign", "c1", send); code != 0 {
+		t.Fatalf("token over the API: %d %s", code, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "send.unsubscribe.csv")); !strings.Contains(string(b), s.url+"/u/") || !strings.Contains(string(b), "invalid_email") {
+		t.Fatalf("annotated send file: %s", b)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	<-s.done
+	if out, code := hushRun(t, "accesslog", "--data", data); code != 0 || !strings.Contains(out, "DSAR-7") || !strings.Contains(out, "hash chain verified") {
+		t.Fatalf("local accesslog: %d %s", code, out)
+	}
+	if out, code := hushRun(t, "token", "--data", data, "--campaign", "c2", "--base-url", "https://h.example", "--out", filepath.Join(dir, "local.csv"), send); code != 0 || !strings.Contains(out, "1 links minted") {
+		t.Fatalf("local token: %d %s", code, out)
+	}
 }
