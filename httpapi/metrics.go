@@ -24,7 +24,12 @@ type metrics struct {
 	suppressed prometheus.Counter
 	handler    gin.HandlerFunc
 	observers  sync.Map // obsKey -> prometheus.Observer
+	fsync      prometheus.Histogram
 }
+
+// ObserveFsync records one journal fsync's duration (wired by serve to the
+// journal's OnSync hook).
+func (s *Server) ObserveFsync(d time.Duration) { s.m.fsync.Observe(d.Seconds()) }
 
 func newMetrics(s *Server) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
@@ -39,9 +44,14 @@ func newMetrics(s *Server) *metrics {
 	m.reasons = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hush_decision_reasons_total", Help: "Reasons given in suppressed decisions, by reason code and list.",
 	}, []string{"reason", "list"})
+	m.fsync = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "hush_journal_fsync_duration_seconds",
+		Help:    "Duration of each journal fsync (a group commit waits for one).",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	})
 	m.allowed = m.decisions.WithLabelValues("allowed")
 	m.suppressed = m.decisions.WithLabelValues("suppressed")
-	m.reg.MustRegister(m.latency, m.decisions, m.reasons,
+	m.reg.MustRegister(m.latency, m.decisions, m.reasons, m.fsync,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&stateCollector{s: s})
 	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"time"
 
 	"github.com/hushcrm/hush/config"
 	"github.com/hushcrm/hush/contactkey"
@@ -77,6 +78,9 @@ type cli struct {
 	// derivedURL/derivedHook: serve's public and SMS webhook URLs were not
 	// configured, so they follow the address actually bound.
 	derivedURL, derivedHook bool
+	// onSync, if set, is told the duration of every journal fsync (serve's
+	// latency histogram).
+	onSync func(time.Duration)
 }
 
 // userError marks errors that are the user's to fix (exit 1).

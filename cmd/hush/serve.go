@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hushcrm/hush/config"
@@ -86,6 +87,14 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The journal opens before the server exists: fsyncs reach its
+	// histogram once it does.
+	var observeSync atomic.Pointer[func(time.Duration)]
+	c.onSync = func(d time.Duration) {
+		if f := observeSync.Load(); f != nil {
+			(*f)(d)
+		}
+	}
 	dj, err := c.openJournal()
 	if err != nil {
 		return err
@@ -119,6 +128,8 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		dj.j.Close()
 		return err
 	}
+	obs := srv.ObserveFsync
+	observeSync.Store(&obs)
 	c.logf("listening on %s (public URL %s); recovering state from %s", ln.Addr(), sc.PublicURL, c.cfg.DataDir)
 	// Serve /healthz at once; /readyz and the API answer 503 until the
 	// state is recovered.

@@ -249,6 +249,9 @@ func TestCLIAgainstServer(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "send.unsubscribe.csv")); !strings.Contains(string(b), s.url+"/u/") || !strings.Contains(string(b), "invalid_email") {
 		t.Fatalf("annotated send file: %s", b)
 	}
+	if code, body := call(t, "GET", s.url+"/metrics", "", "", ""); code != 200 || !strings.Contains(body, "hush_journal_fsync_duration_seconds_count") || strings.Contains(body, "hush_journal_fsync_duration_seconds_count 0\n") {
+		t.Fatalf("metrics lack fsync latencies: %d", code)
+	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.done
 	if out, code := hushRun(t, "accesslog", "--data", data); code != 0 || !strings.Contains(out, "DSAR-7") || !strings.Contains(out, "hash chain verified") {

@@ -32,6 +32,9 @@ type Options struct {
 	// files of a crashed writer removed, old files that could not be
 	// removed. Nil discards them.
 	Logger func(msg string)
+	// OnSync, if set, is told how long each fsync of segment data took
+	// (for a latency histogram). It runs on the commit path: keep it cheap.
+	OnSync func(time.Duration)
 
 	// wrapFile lets tests put a fault-injecting layer over segment files.
 	wrapFile func(segmentFile) segmentFile
@@ -419,7 +422,11 @@ func (w *WAL) write(buf []byte, first journal.Seq) error {
 	}
 	start := time.Now()
 	err = w.active.Sync()
-	w.syncNanos.Add(uint64(time.Since(start)))
+	took := time.Since(start)
+	w.syncNanos.Add(uint64(took))
+	if w.opts.OnSync != nil {
+		w.opts.OnSync(took)
+	}
 	w.syncs.Add(1)
 	if err != nil {
 		w.undo(name, before)

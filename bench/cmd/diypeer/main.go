@@ -67,6 +67,22 @@ func main() {
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		log.Fatalf("diypeer: redis: %v", err)
 	}
+	r := newRouter(rdb, names, n)
+	srv := &http.Server{Addr: *listen, Handler: r, ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		srv.Shutdown(context.Background())
+	}()
+	fmt.Fprintf(os.Stdout, "{\"listening\":%s}\n", strconv.Quote(*listen))
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+// newRouter is the peer's whole service: what a team would write.
+func newRouter(rdb *redis.Client, names []string, n *contactkey.Normalizer) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.GET("/v1/check", func(c *gin.Context) {
@@ -144,15 +160,5 @@ func main() {
 		}
 		c.JSON(200, gin.H{"results": out})
 	})
-	srv := &http.Server{Addr: *listen, Handler: r, ReadHeaderTimeout: 5 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		srv.Shutdown(context.Background())
-	}()
-	fmt.Fprintf(os.Stdout, "{\"listening\":%s}\n", strconv.Quote(*listen))
-	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
-		log.Fatal(err)
-	}
+	return r
 }
