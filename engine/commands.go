@@ -125,7 +125,9 @@ func (e *Engine) Policy(scope suppression.Scope) (*suppression.Policy, journal.S
 // lists version and a stream of opt-outs does not force recompiles.
 func (e *Engine) policyLocked(st *suppression.Store, _ journal.Seq, scope suppression.Scope) (*suppression.Policy, error) {
 	v := journal.Seq(st.ListsVersion())
-	if c := e.policies.Load(); c != nil && c.version == v {
+	if c := e.policies.Load(); c != nil && (c.version == v || e.warming.Load() == uint64(v)) {
+		// While the writer compiles the policies of a list change (before
+		// it acknowledges the change), the previous ones answer.
 		if p, ok := c.m[scope]; ok {
 			return p, nil
 		}

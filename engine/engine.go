@@ -83,6 +83,9 @@ type Engine struct {
 	// load it without locking, a miss copies it with one more entry.
 	policyMu sync.Mutex
 	policies atomic.Pointer[policyCache]
+	// warming is the lists version whose policies the writer is compiling
+	// (0: none); see policywarm.go.
+	warming atomic.Uint64
 }
 
 type policyCache struct {
@@ -430,6 +433,7 @@ func (e *Engine) runBatch(batch []*request, bufs *[][]byte, arena *[]byte) {
 	for _, r := range batch {
 		resp := response{first: seq, errs: make([]error, len(r.recs))}
 		for i, rec := range r.recs {
+			changesLists := e.beforeListChange(seq, rec)
 			if err := e.apply(seq, rec); err != nil {
 				resp.errs[i] = err
 				if !isDomainError(err) {
@@ -442,6 +446,9 @@ func (e *Engine) runBatch(batch []*request, bufs *[][]byte, arena *[]byte) {
 			e.mu.Lock()
 			e.applied = seq
 			e.mu.Unlock()
+			if changesLists {
+				e.warmPolicies()
+			}
 			seq++
 		}
 		r.done <- resp

@@ -367,6 +367,20 @@ func tooMany(max int) *apiError {
 // readJSONBatch reads a JSON array of checks, element by element, so a
 // batch past the limit is refused without decoding it all.
 func readJSONBatch(r io.Reader, max int) ([]checkRequest, error) {
+	body, err := io.ReadAll(r) // bounded by the body limit
+	if err != nil {
+		return nil, jsonErr(err, "body")
+	}
+	if reqs, ok, over := fastBatch(body, max, make([]checkRequest, 0, 256)); over {
+		return nil, tooMany(max)
+	} else if ok {
+		return reqs, nil
+	}
+	return decodeJSONBatch(bytes.NewReader(body), max)
+}
+
+// decodeJSONBatch is the general decoder, with errors that say where.
+func decodeJSONBatch(r io.Reader, max int) ([]checkRequest, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	tok, err := dec.Token()
@@ -419,6 +433,11 @@ func readNDJSONBatch(r io.Reader, max int) ([]checkRequest, error) {
 					return nil, tooMany(max)
 				}
 				var req checkRequest
+				if fastLine(t, &req) {
+					reqs = append(reqs, req)
+					continue
+				}
+				req = checkRequest{}
 				dec := json.NewDecoder(bytes.NewReader(t))
 				dec.DisallowUnknownFields()
 				if derr := dec.Decode(&req); derr != nil {

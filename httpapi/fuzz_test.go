@@ -134,3 +134,42 @@ func countLines(b []byte) int {
 	}
 	return n
 }
+
+// FuzzFastBatchMatchesJSON: whenever the fast decoder accepts a body,
+// encoding/json accepts it too and reads the same checks.
+func FuzzFastBatchMatchesJSON(f *testing.F) {
+	for _, s := range []string{
+		`[{"phone":"2025550100","channel":"call","purpose":"direct_marketing"}]`,
+		` [ {"phone" : "a" , "phone":"b"} , {} ] `,
+		`[{"email":"é@x.fr","channel":"email","purpose":"p","sponsor":"s","at":"2026-01-01"}]`,
+		`[{"Phone":"1"}]`, `[{"phone":"a\"b"}]`, `[{"phone":1}]`, `[{"phone":"\xff"}]`, `[{}] x`, `[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok, over := fastBatch(b, 10000, nil)
+		if over || !ok {
+			return
+		}
+		slow, err := decodeJSONBatch(bytes.NewReader(b), 10000)
+		if err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json says %v", b, err)
+		}
+		if len(fast) != len(slow) {
+			t.Fatalf("%q: %d vs %d checks", b, len(fast), len(slow))
+		}
+		for i := range fast {
+			if fast[i] != slow[i] {
+				t.Fatalf("%q item %d: fast %+v, json %+v", b, i, fast[i], slow[i])
+			}
+		}
+		var line checkRequest
+		if len(fast) == 1 {
+			inner := bytes.TrimSpace(b)
+			inner = bytes.TrimSpace(inner[1 : len(inner)-1])
+			if fastLine(inner, &line) && line != fast[0] {
+				t.Fatalf("%q: line decoder differs", b)
+			}
+		}
+	})
+}

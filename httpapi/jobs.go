@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -324,8 +325,9 @@ func (s *Server) listImport(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// One core stays free for live checks while a big file is parsed.
 	opts := importer.Options{Format: format, Column: c.Query("column"), ExpiresColumn: c.Query("expires_column"), Mode: mode,
-		Normalizer: s.d.Normalizer, Source: "upload:" + defaultStr(c.Query("filename"), j.ID)}
+		Normalizer: s.d.Normalizer, Source: "upload:" + defaultStr(c.Query("filename"), j.ID), Workers: max(1, runtime.GOMAXPROCS(0)-1)}
 	s.jobs.run(j, func(ctx context.Context) (any, map[string]string, error) {
 		in, err := os.Open(path)
 		if err != nil {
