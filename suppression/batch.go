@@ -176,7 +176,8 @@ func (sc *batchScratch) order(keys []uint64, dict *contactkey.Dictionary) ([]uin
 	in := keys // the values to order
 	lookup := dict != nil
 	if lookup {
-		vals, idx = lookupIDs(dict, keys, vals, idx)
+		sc.ids, sc.found = grow(sc.ids, n), grow(sc.found, n)
+		vals, idx = lookupIDs(dict, keys, vals, idx, sc.ids, sc.found)
 		in = vals
 	}
 	vals = vals[:len(in)]
@@ -282,15 +283,14 @@ func (sc *batchScratch) order(keys []uint64, dict *contactkey.Dictionary) ([]uin
 }
 
 // lookupIDs appends the ids of the keys that have one to vals, and their
-// indexes to idx. It is a function of its own for speed: written inline
-// in order, the same loop ran 2.4 times slower (4.5 vs 10.7 M keys/s on
-// a 4M-entry dictionary), the lookups' cache misses no longer
-// overlapping — every value live across the call is spilled, and order
-// has many.
-func lookupIDs(dict *contactkey.Dictionary, keys []uint64, vals []uint64, idx []uint32) ([]uint64, []uint32) {
-	for i, k := range keys {
-		if id, ok := dict.Lookup(k); ok {
-			vals = append(vals, uint64(id))
+// indexes to idx. The dictionary's LookupBatch keeps a block of probes'
+// cache misses in flight together (a big dictionary misses the cache on
+// nearly every probe); found and ids are scratch of len(keys).
+func lookupIDs(dict *contactkey.Dictionary, keys []uint64, vals []uint64, idx []uint32, ids []uint32, found []bool) ([]uint64, []uint32) {
+	dict.LookupBatch(keys, ids, found)
+	for i, ok := range found[:len(keys)] {
+		if ok {
+			vals = append(vals, uint64(ids[i]))
 			idx = append(idx, uint32(i))
 		}
 	}
@@ -343,6 +343,8 @@ type batchScratch struct {
 	optSorted []optHit
 	optCount  []int32
 	counts    []int32
+	ids       []uint32 // dictionary lookups
+	found     []bool
 }
 
 func grow[T any](s []T, n int) []T {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hushcrm/hush/csvio"
+	"github.com/hushcrm/hush/engine"
 	"github.com/hushcrm/hush/scrub"
 	"github.com/hushcrm/hush/suppression"
 )
@@ -88,11 +89,40 @@ func runScrub(ctx context.Context, c *cli, args []string) error {
 		return &userError{err}
 	}
 	defer in.Close()
-	e, closeFn, err := c.openEngine(ctx)
+	// The data dir is locked and its secret read first (fast); the state
+	// is recovered on another goroutine while the scrub reads the input
+	// and normalises its keys (scrub.RunOpening).
+	dj, err := c.openJournal()
 	if err != nil {
 		return err
 	}
-	defer closeFn()
+	type opened struct {
+		e   *engine.Engine
+		err error
+	}
+	recovered := make(chan opened, 1)
+	go func() {
+		e, err := c.recoverEngine(ctx, dj)
+		recovered <- opened{e, err}
+	}()
+	var eng opened
+	waited := false
+	waitEngine := func() (scrub.State, error) {
+		if !waited {
+			eng, waited = <-recovered, true
+		}
+		if eng.err != nil {
+			return nil, eng.err
+		}
+		return eng.e, nil
+	}
+	defer func() {
+		waitEngine()
+		if eng.err == nil { // recoverEngine closes the journal when it fails
+			eng.e.Close()
+			dj.j.Close()
+		}
+	}()
 
 	outs := make([]*outFile, 4)
 	for i, p := range []string{*outPath, *suppPath, *rejPath, *manPath} {
@@ -110,8 +140,8 @@ func runScrub(ctx context.Context, c *cli, args []string) error {
 	}
 	bar := c.newProgress("scrub", fileSize(in))
 	scope := suppression.Scope{Channel: ch, Purpose: strings.TrimSpace(*purpose), Sponsor: strings.TrimSpace(*sponsor)}
-	man, err := scrub.Run(ctx, e, in, scrub.Outputs{Clean: outs[0], Suppressed: outs[1], Rejected: outs[2]}, scrub.Options{
-		Scope: scope, Mapping: m, Normalizer: n, Hasher: e.Hasher(),
+	man, err := scrub.RunOpening(ctx, waitEngine, in, scrub.Outputs{Clean: outs[0], Suppressed: outs[1], Rejected: outs[2]}, scrub.Options{
+		Scope: scope, Mapping: m, Normalizer: n, Hasher: dj.hasher,
 		CSV: csvio.Options{Delimiter: d, Header: true, MaxRecordLines: 16}, At: at, InputName: inPath, Tool: "hush " + version,
 		Progress: func(_, b int64) { bar.set(b) },
 	})
