@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -44,6 +45,15 @@ type Server struct {
 	SMSHelpText   string // answer to HELP / INFO
 	SMSStopText   string // answer to STOP and its synonyms
 	SMSStartText  string // answer to START / UNSTOP / YES
+
+	// RFMRefresh is a cron schedule (robfig/cron: minute hour dom month
+	// dow, or @daily...) on which the server re-scores the stored
+	// purchases as of that day and swaps the published segments and
+	// indexes atomically; empty: never (the first report scores on demand).
+	RFMRefresh string
+	// RFMK is the smallest group an RFM report shows exactly (k-anonymity);
+	// smaller groups read "<k".
+	RFMK int
 }
 
 // ServerDefaults are the serve settings used when nothing else is said.
@@ -64,6 +74,7 @@ func ServerDefaults() Server {
 		SMSHelpText:       "Reply STOP to stop messages, START to receive them again.",
 		SMSStopText:       "You are unsubscribed and will receive no more messages. Reply START to resubscribe.",
 		SMSStartText:      "You are subscribed again. Reply STOP to unsubscribe.",
+		RFMK:              10,
 	}
 }
 
@@ -91,6 +102,10 @@ type fileConfig struct {
 	Jobs struct {
 		Retention string `yaml:"retention"`
 	} `yaml:"jobs"`
+	RFM struct {
+		Refresh string `yaml:"refresh"`
+		K       *int   `yaml:"k"`
+	} `yaml:"rfm"`
 	SMS struct {
 		AuthToken  string `yaml:"auth_token"`
 		WebhookURL string `yaml:"webhook_url"`
@@ -127,6 +142,10 @@ func LoadServerFile(path string, c *Config, s *Server) error {
 	setStr(&s.SMSHelpText, fc.SMS.HelpText)
 	setStr(&s.SMSStopText, fc.SMS.StopText)
 	setStr(&s.SMSStartText, fc.SMS.StartText)
+	setStr(&s.RFMRefresh, fc.RFM.Refresh)
+	if fc.RFM.K != nil {
+		s.RFMK = *fc.RFM.K
+	}
 	for _, b := range []struct {
 		key string
 		v   string
@@ -184,6 +203,7 @@ func (s *Server) FromEnv(lookup func(string) (string, bool)) error {
 	str := map[string]*string{
 		"HUSH_LISTEN": &s.Listen, "HUSH_PUBLIC_URL": &s.PublicURL, "HUSH_SMS_AUTH_TOKEN": &s.SMSAuthToken,
 		"HUSH_SMS_WEBHOOK_URL": &s.SMSWebhookURL, "HUSH_SMS_HELP_TEXT": &s.SMSHelpText,
+		"HUSH_RFM_REFRESH": &s.RFMRefresh,
 	}
 	for k, dst := range str {
 		if v, ok := lookup(k); ok && v != "" {
@@ -199,7 +219,7 @@ func (s *Server) FromEnv(lookup func(string) (string, bool)) error {
 			*dst = n
 		}
 	}
-	for k, dst := range map[string]*int{"HUSH_MAX_BATCH": &s.MaxBatch, "HUSH_MAX_IN_FLIGHT": &s.MaxInFlight, "HUSH_MAX_JOBS": &s.MaxJobs} {
+	for k, dst := range map[string]*int{"HUSH_MAX_BATCH": &s.MaxBatch, "HUSH_MAX_IN_FLIGHT": &s.MaxInFlight, "HUSH_MAX_JOBS": &s.MaxJobs, "HUSH_RFM_K": &s.RFMK} {
 		if v, ok := lookup(k); ok && v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -257,10 +277,16 @@ func (s *Server) Validate() error {
 		{s.ShutdownTimeout > 0, "timeouts.shutdown must be positive"},
 		{s.JobRetention > 0, "jobs.retention must be positive"},
 		{s.SMSHelpText != "", "sms.help_text must not be empty"},
+		{s.RFMK >= 2, fmt.Sprintf("rfm.k %d: want at least 2", s.RFMK)},
 	}
 	for _, c := range checks {
 		if !c.ok {
 			return fmt.Errorf("%w: %s", ErrInvalid, c.msg)
+		}
+	}
+	if s.RFMRefresh != "" {
+		if _, err := cron.ParseStandard(s.RFMRefresh); err != nil {
+			return fmt.Errorf("%w: rfm.refresh %q: %v", ErrInvalid, s.RFMRefresh, err)
 		}
 	}
 	return nil

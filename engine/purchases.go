@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
 	"github.com/hushcrm/hush/journal"
@@ -392,4 +393,32 @@ func (e *Engine) snapshotThreshold() int64 {
 		}
 	}
 	return t
+}
+
+// RefreshRFM scores the stored purchases as of at's UTC day with the
+// default options (five quantile levels, total spend, the default segment
+// table) and publishes the result: readers of RFM see the old scoring or
+// the new one, never a mix. As of a day on or after the latest event it
+// costs O(customers).
+func (e *Engine) RefreshRFM(ctx context.Context, at time.Time) (*rfm.Result, error) {
+	day := rfm.DayOf(at)
+	var res *rfm.Result
+	err := e.ReadPurchases(ctx, func(v PurchaseView) error {
+		l := v.Ledger
+		if l.MaxDay() > day {
+			l = v.Replay(rfm.LedgerConfig{Cutoff: day, WindowStart: rfm.NoWindow})[0]
+		}
+		cur := v.Currency
+		if cur == "" {
+			cur = "USD"
+		}
+		var err error
+		res, err = rfm.Score(v.Customers, l, rfm.Options{AsOf: day, MoneyExponent: rfm.CurrencyExponent(cur)})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.PublishRFM(res)
+	return res, nil
 }

@@ -70,6 +70,9 @@ var apiRoutes = []route{
 	{"DELETE", "/v1/keys/:id", roles(access.Admin), plain, (*Server).keyRevoke},
 	{"GET", "/v1/accesslog", roles(access.PrivacyOfficer), plain, (*Server).accessLogGet},
 
+	{"GET", "/v1/rfm/report", roles(access.Analyst, access.Admin, access.Marketer), plain, (*Server).rfmReport},
+	{"POST", "/v1/purchases", roles(access.Marketer, access.Admin), upload, (*Server).purchasesPost},
+
 	{"POST", "/v1/inbound/sms", nil, plain, (*Server).smsInbound},
 	{"GET", "/u/:token", nil, plain, (*Server).unsubscribePage},
 	{"POST", "/u/:token", nil, plain, (*Server).unsubscribePost},

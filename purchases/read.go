@@ -70,14 +70,20 @@ type Stats struct {
 // their bytes and line, so that ingesting the same file twice counts it
 // once (stored mode).
 func Read(ctx context.Context, src *Source, rej io.Writer, contentKeys bool, progress func(int64), sink func(*Chunk) error) (Stats, error) {
-	t0 := time.Now()
-	var st Stats
 	f, err := os.Open(src.Path)
 	if err != nil {
-		return st, err
+		return Stats{}, err
 	}
 	defer f.Close()
-	var in io.Reader = bufio.NewReaderSize(f, 1<<20)
+	return ReadFrom(ctx, f, src, rej, contentKeys, progress, sink)
+}
+
+// ReadFrom is Read from a stream (an HTTP body, stdin); src.Path names it
+// in errors and decides .gz.
+func ReadFrom(ctx context.Context, r io.Reader, src *Source, rej io.Writer, contentKeys bool, progress func(int64), sink func(*Chunk) error) (Stats, error) {
+	t0 := time.Now()
+	var st Stats
+	var in io.Reader = bufio.NewReaderSize(r, 1<<20)
 	if strings.HasSuffix(src.Path, ".gz") {
 		zr, err := gzip.NewReader(in)
 		if err != nil {
@@ -105,6 +111,7 @@ func Read(ctx context.Context, src *Source, rej io.Writer, contentKeys bool, pro
 		}
 		return ctx.Err()
 	}
+	var err error
 	if src.NDJSON {
 		err = readNDJSON(counted, src, rejW, contentKeys, handle)
 	} else {

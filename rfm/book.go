@@ -2,6 +2,7 @@ package rfm
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/hushcrm/hush/contactkey"
 )
@@ -29,8 +30,11 @@ const (
 )
 
 // Customers gives external customer ids dense 32-bit ids (bitmap
-// positions) in first-seen order, and prints them back.
+// positions) in first-seen order, and prints them back. One goroutine (the
+// one feeding the Book) assigns; any number may look up and print
+// concurrently: ids once assigned never change.
 type Customers struct {
+	mu    sync.RWMutex // held to write by Assign, to read by lookups from other goroutines
 	dict  *contactkey.Dictionary
 	names map[uint32]string // only for ids that are not canonical decimals
 }
@@ -41,11 +45,17 @@ func NewCustomers() *Customers {
 }
 
 // Len is the number of customers.
-func (c *Customers) Len() int { return c.dict.Len() }
+func (c *Customers) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.dict.Len()
+}
 
 // Assign returns the dense id of key, creating it (with name, for
 // non-numeric ids) when new.
 func (c *Customers) Assign(key uint64, name []byte) uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	n := c.dict.Len()
 	id := c.dict.Assign(key)
 	if int(id) == n && key&(1<<63) != 0 {
@@ -57,11 +67,15 @@ func (c *Customers) Assign(key uint64, name []byte) uint32 {
 // Lookup finds the dense id of an external id.
 func (c *Customers) Lookup(ext string) (uint32, bool) {
 	key, _ := KeyOf([]byte(ext))
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return c.dict.Lookup(key)
 }
 
 // Name is the external id of dense id.
 func (c *Customers) Name(id uint32) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	v := c.dict.Value(id)
 	if v&(1<<63) == 0 {
 		return strconv.FormatUint(v, 10)
@@ -71,6 +85,8 @@ func (c *Customers) Name(id uint32) string {
 
 // AppendName appends the external id of dense id.
 func (c *Customers) AppendName(dst []byte, id uint32) []byte {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	v := c.dict.Value(id)
 	if v&(1<<63) == 0 {
 		return strconv.AppendUint(dst, v, 10)
@@ -79,10 +95,16 @@ func (c *Customers) AppendName(dst []byte, id uint32) []byte {
 }
 
 // Key is the 64-bit key of dense id.
-func (c *Customers) Key(id uint32) uint64 { return c.dict.Value(id) }
+func (c *Customers) Key(id uint32) uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.dict.Value(id)
+}
 
 // Bytes estimates the dictionary's memory.
 func (c *Customers) Bytes() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	n := c.dict.Len()
 	b := n*8 + n*4*2 + n*2 // values, slots+tags at 1.33..2.67 load
 	for _, s := range c.names {

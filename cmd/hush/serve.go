@@ -147,11 +147,20 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	srv.Ready(e)
 	c.logf("ready: state at version %d recovered in %s", e.Applied(), time.Since(start).Round(time.Millisecond))
+	stopJobs, err := startJobs(c, sc, e)
+	if err != nil {
+		stopServe()
+		<-served
+		e.Close()
+		dj.j.Close()
+		return err
+	}
 	if c.cfg.JSON {
 		// One line, so a supervisor (or a test) can read it as it comes.
 		json.NewEncoder(c.io.out).Encode(map[string]any{"listening": ln.Addr().String(), "ready": true, "version": e.Applied()})
 	}
 	serr := <-served
+	stopJobs()
 	c.logf("stopped accepting requests; closing the engine and flushing the journal")
 	cerr := e.Close()
 	jerr := dj.j.Close()
