@@ -246,7 +246,14 @@ func (b *Builder) Put(id uint32, c Customer, zones []string) {
 	} else {
 		d.count++
 	}
-	zg := strings.Join(zones, "|")
+	var zg string
+	switch len(zones) {
+	case 0:
+	case 1:
+		zg = zones[0]
+	default:
+		zg = strings.Join(zones, "|")
+	}
 	zi, ok := b.zoneIx[zg]
 	if !ok {
 		zi = uint32(len(d.zones))

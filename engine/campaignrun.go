@@ -354,38 +354,59 @@ func (e *Engine) PlanSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rul
 
 // relationshipExempt: customers with an established business
 // relationship on at — a purchase within the purchase window (from the
-// RFM purchase history) or an inquiry within the inquiry window (from
-// the directory).
+// RFM purchase history: recency_days of the scoring) or an inquiry within
+// the inquiry window (from the directory). Both are range queries on
+// bit-sliced indexes; the inquiry index is built once per directory
+// version.
 func (e *Engine) relationshipExempt(dir *customers.Directory, res *rfm.Result, rules campaigns.Rules, at time.Time) *roaring64.Bitmap {
 	pFrom, iFrom := rules.EBRCutoffs(at)
+	today := at.Unix() / 86400
 	out := roaring64.NewBitmap()
 	if res != nil {
-		// recency_days is counted to the scoring's as-of day: a purchase
-		// on day d has recency AsOf-d, so d >= pFrom is recency <= AsOf-pFrom.
+		// A purchase on day d has recency AsOf-d: d >= pFrom is recency
+		// <= AsOf-pFrom (and a purchase after at does not count).
 		if b := res.Attribute(string(segments.AttrRecencyDays)); b != nil {
-			limit := int64(res.AsOf) - int64(pFrom)
-			if limit >= 0 {
-				n, _ := segments.Parse(fmt.Sprintf("recency_days <= %d", limit))
-				if bm, err := segments.Eval(n, &SegmentResolver{e: e, st: e.Campaigns(), res: res, busy: map[string]bool{}}); err == nil {
-					out.Or(bm)
-				}
+			hi := int64(res.AsOf) - int64(pFrom)
+			lo := int64(res.AsOf) - today
+			if hi >= 0 {
+				out.Or(segments.InRange(b, max(lo, 0), hi))
 			}
 		}
 	}
-	var inq []uint64
+	if idx := e.inquiryIndex(dir); idx != nil {
+		out.Or(segments.InRange(idx, int64(iFrom), today))
+	}
+	return out
+}
+
+// inquiryIndex is a bit-sliced index of the directory's last inquiry
+// days, built once per directory version (nil when nobody inquired).
+func (e *Engine) inquiryIndex(dir *customers.Directory) *roaring64.BSI {
+	a := e.audience()
+	a.cacheMu.Lock()
+	if a.inquiryAt == dir.Version() && a.inquiryDir == dir {
+		idx := a.inquiry
+		a.cacheMu.Unlock()
+		return idx
+	}
+	a.cacheMu.Unlock()
+	var ids []uint64
+	var days []int64
 	for it := dir.All().Iterator(); it.HasNext(); {
 		x := it.Next()
-		if !func() bool {
-			if c, ok := dir.Get(uint32(x)); ok && c.InquiryDay != customers.NoDay && c.InquiryDay >= iFrom && int64(c.InquiryDay) <= at.Unix()/86400 {
-				inq = append(inq, x)
-			}
-			return true
-		}() {
-			break
+		if c, ok := dir.Get(uint32(x)); ok && c.InquiryDay != customers.NoDay {
+			ids = append(ids, x)
+			days = append(days, int64(c.InquiryDay))
 		}
 	}
-	out.AddMany(inq)
-	return out
+	var idx *roaring64.BSI
+	if len(ids) > 0 {
+		idx, _ = segments.BuildIndex(ids, days)
+	}
+	a.cacheMu.Lock()
+	a.inquiry, a.inquiryAt, a.inquiryDir = idx, dir.Version(), dir
+	a.cacheMu.Unlock()
+	return idx
 }
 
 // customerSuppression is the customer-level suppression of a scope: per

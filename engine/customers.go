@@ -124,6 +124,10 @@ type audience struct {
 	scopeCache map[string]scopeHit
 	rfmRes     *rfm.Result
 	rfmCache   map[string]*roaring64.Bitmap
+	zoneCache  map[uint64][]string // phone → time zones (writer only)
+	inquiry    *roaring64.BSI
+	inquiryAt  uint64
+	inquiryDir *customers.Directory
 }
 
 func newAudience(e *Engine) component {
@@ -232,7 +236,10 @@ func (a *audience) applyCustomers(r *record.CustomerBatch) error {
 	}
 	ids := a.e.customerIDs()
 	var pi, ei uint64
-	zoneCache := map[uint64][]string{}
+	if a.zoneCache == nil || len(a.zoneCache) > 1<<20 {
+		a.zoneCache = map[uint64][]string{}
+	}
+	zoneCache := a.zoneCache
 	for i := range n {
 		pc, ec := r.PhoneCounts[i], r.EmailCounts[i]
 		if pi+pc > uint64(len(r.Phones)) || ei+ec > uint64(len(r.Emails)) {
@@ -259,8 +266,10 @@ func (a *audience) applyCustomers(r *record.CustomerBatch) error {
 			}
 			zones = append(zones, zs...)
 		}
-		slices.Sort(zones)
-		zones = slices.Compact(zones)
+		if len(zones) > 1 {
+			slices.Sort(zones)
+			zones = slices.Compact(zones)
+		}
 		id := ids.Assign(r.CustomerKey[i], []byte(r.IDs[i]))
 		a.builder.Put(id, c, zones)
 	}

@@ -2,6 +2,7 @@ package segments
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
@@ -60,4 +61,37 @@ func BuildIndex(ids []uint64, values []int64) (*roaring64.BSI, error) {
 	b.FromBitmaps(bms)
 	b.RunOptimize()
 	return b, nil
+}
+
+// InRange returns the columns of b whose value is in lo..hi (inclusive),
+// answering thresholds outside what b's bit planes hold without the index
+// (roaring64.BSI only promises right answers for values in its range).
+func InRange(b *roaring64.BSI, lo, hi int64) *roaring64.Bitmap {
+	exist := b.GetExistenceBitmap()
+	if lo > hi || exist.IsEmpty() {
+		return roaring64.NewBitmap()
+	}
+	min, max := int64(math.MinInt64), int64(math.MaxInt64)
+	if bc := b.BitCount(); bc < 63 {
+		min, max = -(int64(1) << bc), int64(1)<<bc-1
+	}
+	if hi < min || lo > max {
+		return roaring64.NewBitmap()
+	}
+	lo, hi = maxInt(lo, min), minInt(hi, max)
+	return b.CompareValue(0, roaring64.RANGE, lo, hi, nil)
+}
+
+func maxInt(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func minInt(a, b int64) int64 {
+	if a < b {
+		return a
+	}
+	return b
 }

@@ -351,3 +351,21 @@ func TestRefs(t *testing.T) {
 		t.Fatalf("Refs = %v, want %v", got, want)
 	}
 }
+
+func TestInRange(t *testing.T) {
+	ids := []uint64{1, 2, 3, 4, 5}
+	vals := []int64{-3, 0, 7, 20000, 20400}
+	b, _ := BuildIndex(ids, vals)
+	for _, tt := range []struct {
+		lo, hi int64
+		want   []uint64
+	}{
+		{0, 10, []uint64{2, 3}}, {-100, 100, []uint64{1, 2, 3}}, {20000, 1 << 40, []uint64{4, 5}},
+		{1 << 40, 1 << 41, nil}, {-1 << 40, -4, nil}, {5, 4, nil}, {-1 << 40, 1 << 40, ids},
+	} {
+		got := InRange(b, tt.lo, tt.hi).ToArray()
+		if !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+			t.Errorf("InRange(%d, %d) = %v, want %v", tt.lo, tt.hi, got, tt.want)
+		}
+	}
+}
