@@ -75,6 +75,18 @@ func (c *Customer) ContactPoint(ch suppression.Channel) string {
 	return ""
 }
 
+// AppendContactPoint appends ContactPoint(ch) to dst without allocating.
+func (c *Customer) AppendContactPoint(dst []byte, ch suppression.Channel) []byte {
+	switch ch {
+	case suppression.Call, suppression.SMS:
+		if len(c.Phones) > 0 {
+			return strconv.AppendUint(append(dst, '+'), c.Phones[0], 10)
+		}
+		return dst
+	}
+	return append(dst, c.ContactPoint(ch)...)
+}
+
 // KindOf is the kind of contact point a channel reaches customers
 // through (customer for push: the app knows the customer).
 func KindOf(ch suppression.Channel) contactkey.Kind {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"io"
 	"strings"
+
+	"github.com/hushcrm/hush/suppression"
 )
 
 // WriteFinal writes the run's final list as CSV (header
@@ -28,7 +30,11 @@ func (rp *RunPlan) WriteFinal(w io.Writer) (uint64, error) {
 			}
 			line = appendCSV(line[:0], c.ExternalID)
 			line = append(line, ',')
-			line = appendCSV(line, c.ContactPoint(rp.Spec.Channel))
+			if rp.Spec.Channel == suppression.Call || rp.Spec.Channel == suppression.SMS {
+				line = c.AppendContactPoint(line, rp.Spec.Channel) // +digits: never needs quoting
+			} else {
+				line = appendCSV(line, c.ContactPoint(rp.Spec.Channel))
+			}
 			line = append(line, ',')
 			line = appendCSV(line, c.Name)
 			line = append(line, '\n')
@@ -47,20 +53,31 @@ func (rp *RunPlan) WriteSuppressed(w io.Writer, name func(id uint32) string) (ui
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString("customer_id,hush_reasons\n")
 	labels := rp.ReasonLabels()
+	// Labels are built from identifiers (list names, sources, purposes):
+	// a label that would need quoting is quoted whole, the rest joined as
+	// they are.
+	quote := false
+	for _, l := range labels {
+		quote = quote || needsQuote(l)
+	}
 	var rows uint64
 	line := make([]byte, 0, 256)
-	var rs strings.Builder
+	var rs []byte
 	err := rp.Plan.EachSuppressed(func(id uint64, reasons []int) error {
 		line = appendCSV(line[:0], name(uint32(id)))
 		line = append(line, ',')
-		rs.Reset()
+		rs = rs[:0]
 		for i, r := range reasons {
 			if i > 0 {
-				rs.WriteByte(';')
+				rs = append(rs, ';')
 			}
-			rs.WriteString(labels[r])
+			rs = append(rs, labels[r]...)
 		}
-		line = appendCSV(line, rs.String())
+		if quote {
+			line = appendCSV(line, string(rs))
+		} else {
+			line = append(line, rs...)
+		}
 		line = append(line, '\n')
 		rows++
 		_, err := bw.Write(line)
@@ -72,8 +89,18 @@ func (rp *RunPlan) WriteSuppressed(w io.Writer, name func(id uint32) string) (ui
 	return rows, bw.Flush()
 }
 
+func needsQuote(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	return false
+}
+
 func appendCSV(dst []byte, s string) []byte {
-	if strings.ContainsAny(s, ",\"\r\n") {
+	if needsQuote(s) {
 		dst = append(dst, '"')
 		dst = append(dst, strings.ReplaceAll(s, `"`, `""`)...)
 		return append(dst, '"')

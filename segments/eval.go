@@ -96,6 +96,7 @@ func (ev *evaluator) eval(n Node, within *roaring64.Bitmap) (*roaring64.Bitmap, 
 // complement of the universe.
 func (ev *evaluator) and(n *And, within *roaring64.Bitmap) (*roaring64.Bitmap, bool, error) {
 	var sets, negs []*roaring64.Bitmap
+	var owned []bool
 	var compares []Node
 	for _, x := range n.Xs {
 		switch x := x.(type) {
@@ -108,18 +109,23 @@ func (ev *evaluator) and(n *And, within *roaring64.Bitmap) (*roaring64.Bitmap, b
 			}
 			negs = append(negs, neg)
 		default:
-			bm, _, err := ev.eval(x, within)
+			bm, own, err := ev.eval(x, within)
 			if err != nil {
 				return nil, false, err
 			}
 			sets = append(sets, bm)
+			owned = append(owned, own)
 		}
 	}
 	var acc *roaring64.Bitmap
 	switch len(sets) {
 	case 0:
 	case 1:
-		acc = sets[0].Clone()
+		// A set this evaluation made (an OR, a comparison) is changed in
+		// place; only a resolver's set is copied.
+		if acc = sets[0]; !owned[0] {
+			acc = acc.Clone()
+		}
 	default:
 		slices.SortFunc(sets, func(a, b *roaring64.Bitmap) int {
 			return cmpUint64(a.GetCardinality(), b.GetCardinality())
