@@ -262,15 +262,7 @@ func campaignRun(ctx context.Context, c *cli, args []string, dry bool) error {
 		return segErr(err)
 	}
 	took := time.Since(t0)
-	man := campaigns.Manifest{Format: campaigns.ManifestFormat, Campaign: rp.Spec.Name, Run: rp.Run, DryRun: dry, Channel: rp.Spec.Channel.String(),
-		Purpose: rp.Spec.Purpose, Sponsor: rp.Spec.Sponsor, Audience: rp.Spec.Audience, At: at.UTC().Format(time.RFC3339), StateVersion: rp.Run,
-		Caps: rp.Caps, Waterfall: rp.Waterfall, Reasons: map[string]uint64{}}
-	for _, l := range rp.Lists {
-		man.Lists = append(man.Lists, campaigns.ManifestList{Name: l.Name, Kind: l.Kind.String(), Type: l.Type.String(), Source: l.Source, Version: l.Version, Digest: hex.EncodeToString(l.Digest[:]), Entries: l.Len})
-	}
-	for _, s := range rp.Waterfall.Steps {
-		man.Reasons[s.Reason] = s.Matched
-	}
+	man := runManifest(rp, dry)
 	if dry {
 		if c.cfg.JSON {
 			return c.printJSON(map[string]any{"campaign": rp.Spec.Name, "run": rp.Run, "at": man.At, "waterfall": rp.Waterfall, "milliseconds": took.Seconds() * 1000})
@@ -287,32 +279,10 @@ func campaignRun(ctx context.Context, c *cli, args []string, dry bool) error {
 	def(suppPath, ".suppressed.csv")
 	def(wfPath, ".waterfall.csv")
 	def(manPath, ".manifest.json")
-	final, err := writeFinal(*outPath, rp, e)
-	if err != nil {
+	if err := writeRunOutputs(rp, e, &man, *outPath, *suppPath, *wfPath, *manPath); err != nil {
 		return err
 	}
-	supp, err := writeSuppressed(*suppPath, rp, e)
-	if err != nil {
-		return err
-	}
-	wf, err := writeWaterfall(*wfPath, rp.Waterfall)
-	if err != nil {
-		return err
-	}
-	man.Outputs = []campaigns.Output{final, supp, wf}
-	mf, err := createOut(*manPath)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(mf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(man); err != nil {
-		mf.discard()
-		return err
-	}
-	if err := mf.commit(); err != nil {
-		return err
-	}
+	final, supp := man.Outputs[0], man.Outputs[1]
 	sent := false
 	if *markSent {
 		digest, _ := hex.DecodeString(final.SHA256)
@@ -410,4 +380,48 @@ func writeWaterfall(path string, w campaigns.Waterfall) (campaigns.Output, error
 	fmt.Fprintf(h.w, "%d,final,%d,0,%d\n", len(w.Steps)+1, w.Final, w.Final)
 	h.rows += 2
 	return h.finish("waterfall")
+}
+
+// runManifest is the proof of a computed run (outputs are added as they
+// are written).
+func runManifest(rp *engine.RunPlan, dry bool) campaigns.Manifest {
+	man := campaigns.Manifest{Format: campaigns.ManifestFormat, Campaign: rp.Spec.Name, Run: rp.Run, DryRun: dry, Channel: rp.Spec.Channel.String(),
+		Purpose: rp.Spec.Purpose, Sponsor: rp.Spec.Sponsor, Audience: rp.Spec.Audience, At: rp.At.UTC().Format(time.RFC3339), StateVersion: rp.Run,
+		Caps: rp.Caps, Waterfall: rp.Waterfall, Reasons: map[string]uint64{}}
+	for _, l := range rp.Lists {
+		man.Lists = append(man.Lists, campaigns.ManifestList{Name: l.Name, Kind: l.Kind.String(), Type: l.Type.String(), Source: l.Source, Version: l.Version, Digest: hex.EncodeToString(l.Digest[:]), Entries: l.Len})
+	}
+	for _, s := range rp.Waterfall.Steps {
+		man.Reasons[s.Reason] = s.Matched
+	}
+	return man
+}
+
+// writeRunOutputs writes the final list, the suppressed customers, the
+// waterfall and then the manifest naming their digests.
+func writeRunOutputs(rp *engine.RunPlan, e *engine.Engine, man *campaigns.Manifest, outPath, suppPath, wfPath, manPath string) error {
+	final, err := writeFinal(outPath, rp, e)
+	if err != nil {
+		return err
+	}
+	supp, err := writeSuppressed(suppPath, rp, e)
+	if err != nil {
+		return err
+	}
+	wf, err := writeWaterfall(wfPath, rp.Waterfall)
+	if err != nil {
+		return err
+	}
+	man.Outputs = []campaigns.Output{final, supp, wf}
+	mf, err := createOut(manPath)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(mf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(man); err != nil {
+		mf.discard()
+		return err
+	}
+	return mf.commit()
 }

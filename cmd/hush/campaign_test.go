@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hushcrm/hush/campaigns"
+	"github.com/hushcrm/hush/config"
 )
 
 // shanghaiWorld builds the data dir of the case hush exists for: the
@@ -374,5 +380,43 @@ func TestReportDeadlines(t *testing.T) {
 	must("campaign", "run", "weekly", "--mark-sent", "--out", p("f"), "--suppressed", p("s"), "--waterfall", p("w"), "--manifest", p("m"))
 	if out = must("report", "deadlines"); !strings.Contains(out, "no opt-out is waiting") {
 		t.Fatalf("after a fresh run: %s", out)
+	}
+}
+
+// TestScheduledCampaignsRunWhenDue: the server's campaigns job runs a
+// cron campaign once per due time, writes its outputs under the data dir
+// and records it as sent.
+func TestScheduledCampaignsRunWhenDue(t *testing.T) {
+	_, data, must := shanghaiWorld(t)
+	must("campaign", "create", "daily_service", "--channel", "mail", "--purpose", "service", "--audience", "segment:bureau_file", "--schedule", "0 9 * * *")
+	must("campaign", "create", "manual", "--channel", "mail", "--purpose", "service", "--audience", "segment:bureau_file")
+	c := &cli{io: stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard}, cfg: config.Defaults()}
+	c.cfg.DataDir = data
+	e, closeFn, err := c.openEngine(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	d := &dueCampaigns{e: e, dir: filepath.Join(data, campaignRunsDir), rules: campaigns.DefaultRules(), logf: func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }}
+	nine := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	d.last = nine.Add(-time.Minute)
+	if err := d.run(context.Background(), nine.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.run(context.Background(), nine.Add(90*time.Second)); err != nil { // not due again
+		t.Fatal(err)
+	}
+	st := e.Campaigns()
+	if len(st.History) != 1 || st.History[0].Campaign != "daily_service" || st.History[0].Customers.GetCardinality() != 2 {
+		t.Fatalf("history %+v, logs %v", st.History, logs)
+	}
+	run := st.History[0].Run
+	closeFn()
+	final, err := os.ReadFile(filepath.Join(data, campaignRunsDir, "daily_service", fmt.Sprint(run), "final.csv"))
+	if err != nil || !strings.Contains(string(final), "SH-2000-0417") {
+		t.Fatalf("final list of the scheduled run: %v %s", err, final)
+	}
+	if _, err := os.Stat(filepath.Join(data, campaignRunsDir, "daily_service", fmt.Sprint(run), "manifest.json")); err != nil {
+		t.Fatal(err)
 	}
 }

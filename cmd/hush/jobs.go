@@ -1,8 +1,10 @@
 package main
 
 import (
+	"path/filepath"
 	"time"
 
+	"github.com/hushcrm/hush/campaigns"
 	"github.com/hushcrm/hush/config"
 	"github.com/hushcrm/hush/engine"
 	"github.com/hushcrm/hush/scheduler"
@@ -11,14 +13,18 @@ import (
 // startJobs starts the server's scheduled jobs (rfm.refresh) and returns
 // the function that stops them.
 func startJobs(c *cli, sc config.Server, e *engine.Engine) (func(), error) {
-	if sc.RFMRefresh == "" {
-		return func() {}, nil
-	}
 	s := scheduler.New(time.UTC, c.logf)
-	if err := s.Add(scheduler.RFMRefresh(sc.RFMRefresh, e, c.logf)); err != nil {
-		return nil, &userError{err}
+	if sc.RFMRefresh != "" {
+		if err := s.Add(scheduler.RFMRefresh(sc.RFMRefresh, e, c.logf)); err != nil {
+			return nil, &userError{err}
+		}
+		c.logf("rfm.refresh scheduled: %q (UTC)", sc.RFMRefresh)
+	}
+	// Scheduled campaigns (cron or once@) run when due; see campaign_jobs.go.
+	due := &dueCampaigns{e: e, dir: filepath.Join(c.cfg.DataDir, campaignRunsDir), rules: campaigns.DefaultRules(), logf: c.logf}
+	if err := s.Add(campaignsJob(due)); err != nil {
+		return nil, err
 	}
 	s.Start()
-	c.logf("rfm.refresh scheduled: %q (UTC)", sc.RFMRefresh)
 	return s.Stop, nil
 }
