@@ -613,3 +613,23 @@ func TestTooManyInFlightAndJobs(t *testing.T) {
 		t.Fatalf("after the limits cleared: %d", r.status)
 	}
 }
+
+func TestPrivacyOfficerRemovesAnEntry(t *testing.T) {
+	f := newFixture(t, nil)
+	if f.allowed("phone=2025550101&channel=call&purpose=direct_marketing") {
+		t.Fatal("setup")
+	}
+	if r := f.do("DELETE", "/v1/lists/national_dnc/entries/2025550101?why=listed+in+error", f.keys[access.Marketer], "", nil); r.status != 403 {
+		t.Fatalf("marketer removes: %d", r.status)
+	}
+	if r := f.do("DELETE", "/v1/lists/national_dnc/entries/2025550101", f.keys[access.PrivacyOfficer], "", nil); r.status != 400 {
+		t.Fatalf("without why: %d", r.status)
+	}
+	r := f.do("DELETE", "/v1/lists/national_dnc/entries/2025550101?why=listed+in+error", f.keys[access.PrivacyOfficer], "", nil)
+	if r.status != 200 || !contains(r.body, `"removed":1`) {
+		t.Fatalf("remove: %d %s", r.status, r.body)
+	}
+	if !f.allowed("phone=2025550101&channel=call&purpose=direct_marketing") || f.allowed("phone=2025550100&channel=call&purpose=direct_marketing") {
+		t.Fatal("removal did not apply, or applied to more than the one entry")
+	}
+}

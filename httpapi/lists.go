@@ -231,3 +231,51 @@ func queryInt(c *gin.Context, name string, def int) (int, error) {
 	}
 	return n, nil
 }
+
+// listEntryDelete answers DELETE /v1/lists/{name}/entries/{value}?why=...:
+// a privacy officer removes one entry (an all-or-nothing import of one key
+// in remove mode, so the journal records who, when and why). Entries of
+// sticky lists (customer refusals) are kept, as with any removal.
+func (s *Server) listEntryDelete(c *gin.Context) {
+	why := strings.TrimSpace(c.Query("why"))
+	if why == "" {
+		s.fail(c, missing("why"))
+		return
+	}
+	e := s.engine()
+	name := c.Param("name")
+	var kind contactkey.Kind
+	if err := e.Read(func(st *suppression.Store, _ journal.Seq) error {
+		l, ok := st.List(name)
+		if !ok {
+			return fmt.Errorf("list %q: %w", name, suppression.ErrUnknownList)
+		}
+		kind = l.Spec().Kind
+		return nil
+	}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	key, err := s.d.Normalizer.Key(kind, []byte(c.Param("value")), e.Hasher())
+	if err != nil {
+		s.fail(c, fieldErr("value", err))
+		return
+	}
+	ctx := s.ctx(c)
+	im, err := e.BeginImport(ctx, name, suppression.Remove, "removal: "+why)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := im.Add(ctx, []uint64{key.V}, nil); err != nil {
+		im.Abort(ctx, err.Error())
+		s.fail(c, err)
+		return
+	}
+	res, seq, err := im.Commit(ctx, 1, 0, nil)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"list": name, "removed": res.Removed, "kept_sticky": res.KeptSticky, "entries": res.Total, "version": seq})
+}

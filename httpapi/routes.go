@@ -49,6 +49,7 @@ var apiRoutes = []route{
 	{"DELETE", "/v1/lists/:name", roles(access.Admin), plain, (*Server).listDelete},
 	{"GET", "/v1/lists/:name/export", roles(access.PrivacyOfficer), download, (*Server).listExport},
 	{"POST", "/v1/lists/:name/import", roles(access.Marketer, access.Admin), upload, (*Server).listImport},
+	{"DELETE", "/v1/lists/:name/entries/:value", roles(access.PrivacyOfficer), plain, (*Server).listEntryDelete},
 
 	{"POST", "/v1/scrub", roles(access.Marketer), upload, (*Server).scrubPost},
 	{"GET", "/v1/jobs", jobUsers, plain, (*Server).jobsGet},
