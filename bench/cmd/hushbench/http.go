@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,12 @@ type httpRun struct {
 	Tool   string           `json:"tool"`
 	Test   string           `json:"test"`
 	Result bench.LoadResult `json:"result"`
+	// CPUSeconds is the CPU the server side used during the run (hush; the
+	// gin peer plus Redis), from /proc: on a shared machine, checks per
+	// CPU-second compare the implementations whatever share each got.
+	CPUSeconds   float64 `json:"server_cpu_seconds"`
+	ClientCPU    float64 `json:"load_generator_cpu_seconds"`
+	ChecksPerCPU float64 `json:"checks_per_server_cpu_second"`
 }
 
 type httpReport struct {
@@ -58,6 +65,10 @@ type importUnderLoad struct {
 	Numbers int64            `json:"numbers"`
 	Seconds float64          `json:"import_seconds"`
 	Load    bench.LoadResult `json:"checks_during_import"`
+	// Server side, from hush's own latency histogram over the same window:
+	// checks answered, and the share answered within 5 ms of being read.
+	ServerChecks   float64 `json:"server_checks"`
+	ServerWithin5m float64 `json:"server_share_within_5ms"`
 }
 
 func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -175,7 +186,7 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
-	hushAddr, stopHush, err := startPinned(ctx, f.serverCPU, logf, f.hush, "serve", "--data", data, "--listen", "127.0.0.1:0", "--json", "--quiet")
+	hushAddr, hushPid, stopHush, err := startPinned(ctx, f.serverCPU, logf, f.hush, "serve", "--data", data, "--listen", "127.0.0.1:0", "--json", "--quiet")
 	if err != nil {
 		return err
 	}
@@ -184,7 +195,7 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	peerAddr, stopPeer, err := startPinned(ctx, f.serverCPU, logf, f.peer, "-listen", "127.0.0.1:"+strconv.Itoa(peerPort), "-redis", sock, "-lists", strings.Join(names, ","))
+	peerAddr, peerPid, stopPeer, err := startPinned(ctx, f.serverCPU, logf, f.peer, "-listen", "127.0.0.1:"+strconv.Itoa(peerPort), "-redis", sock, "-lists", strings.Join(names, ","))
 	if err != nil {
 		return err
 	}
@@ -227,7 +238,8 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	tools := []struct {
 		name, addr string
-	}{{"hush", hushAddr}, {"diy-peer", peerAddr}}
+		pids       []int
+	}{{"hush", hushAddr, []int{hushPid}}, {"diy-peer", peerAddr, []int{peerPid, redisCmd.Process.Pid}}}
 	tests := []struct {
 		name  string
 		conns int
@@ -247,15 +259,19 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for r := 0; r < f.runs; r++ {
 		for _, tc := range tests {
 			for _, tl := range tools {
+				cpu0, own0 := cpuSeconds(tl.pids), cpuSeconds([]int{os.Getpid()})
 				res, err := (bench.Load{Addr: tl.addr, Conns: tc.conns, Duration: f.duration, Requests: tc.reqs(tl.addr)}).Run(ctx)
+				cpu, own := cpuSeconds(tl.pids)-cpu0, cpuSeconds([]int{os.Getpid()})-own0
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", tl.name, tc.name, err)
 				}
 				if res.Non2xx > 0 || res.Errors > 0 {
 					return fmt.Errorf("%s %s: %d non-2xx answers, %d errors (%s)", tl.name, tc.name, res.Non2xx, res.Errors, res.FirstErr)
 				}
-				rep.Runs = append(rep.Runs, httpRun{Tool: tl.name, Test: tc.name, Result: res})
-				fmt.Fprintf(stderr, "run %d %-8s %-22s %s\n", r+1, tl.name, tc.name, res)
+				perCPU := float64(res.Requests) * tc.per / max(cpu, 1e-9)
+				rep.Runs = append(rep.Runs, httpRun{Tool: tl.name, Test: tc.name, Result: res, CPUSeconds: cpu, ClientCPU: own, ChecksPerCPU: perCPU})
+				fmt.Fprintf(stderr, "run %d %-8s %-22s %s; server CPU %.1f s = %.0f checks per CPU-second; load generator CPU %.1f s\n", r+1, tl.name, tc.name, res, cpu, perCPU, own)
+				med[tl.name+" "+tc.name+" checks/cpu-s"] = append(med[tl.name+" "+tc.name+" checks/cpu-s"], perCPU)
 				med[tl.name+" "+tc.name+" checks/s"] = append(med[tl.name+" "+tc.name+" checks/s"], res.PerSecond*tc.per)
 				med[tl.name+" "+tc.name+" p99 ms"] = append(med[tl.name+" "+tc.name+" p99 ms"], float64(res.P99)/1e6)
 			}
@@ -266,6 +282,7 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	for _, tc := range tests {
 		rep.Summary["ratio "+tc.name] = rep.Summary["hush "+tc.name+" checks/s"] / rep.Summary["diy-peer "+tc.name+" checks/s"]
+		rep.Summary["cpu ratio "+tc.name] = rep.Summary["hush "+tc.name+" checks/cpu-s"] / rep.Summary["diy-peer "+tc.name+" checks/cpu-s"]
 	}
 
 	if f.importNumbers > 0 {
@@ -288,6 +305,7 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			lc <- loadOut{res, err}
 		}()
 		time.Sleep(500 * time.Millisecond)
+		b0, n0 := checkHistogram(hushAddr)
 		t0 := time.Now()
 		out, err := exec.CommandContext(ctx, f.hush, "import", "--server", "http://"+hushAddr, "--key", marketer, "--list", "big_registry",
 			"--format", "registry", "--rejected", filepath.Join(tmp, "big.rej"), "--json", "--quiet", file).CombinedOutput()
@@ -300,7 +318,9 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if lo.err != nil {
 			return lo.err
 		}
-		rep.Import = &importUnderLoad{Numbers: f.importNumbers, Seconds: secs, Load: lo.res}
+		b1, n1 := checkHistogram(hushAddr)
+		rep.Import = &importUnderLoad{Numbers: f.importNumbers, Seconds: secs, Load: lo.res, ServerChecks: n1 - n0, ServerWithin5m: (b1 - b0) / max(n1-n0, 1)}
+		fmt.Fprintf(stderr, "server side: %.0f checks, %.2f%% within 5 ms\n", n1-n0, 100*rep.Import.ServerWithin5m)
 		fmt.Fprintf(stderr, "import of %d numbers took %.1f s; checks meanwhile: %s\n", f.importNumbers, secs, lo.res)
 	}
 
@@ -310,10 +330,12 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "  %-24s hush %9.0f checks/s (p99 %.2f ms)   diy peer %9.0f checks/s (p99 %.2f ms)   ratio %.2fx\n", tc.name,
 			rep.Summary["hush "+tc.name+" checks/s"], rep.Summary["hush "+tc.name+" p99 ms"],
 			rep.Summary["diy-peer "+tc.name+" checks/s"], rep.Summary["diy-peer "+tc.name+" p99 ms"], rep.Summary["ratio "+tc.name])
+		fmt.Fprintf(stdout, "  %-24s hush %9.0f checks per server CPU-second   diy peer %9.0f (gin + Redis)   ratio %.2fx\n", "",
+			rep.Summary["hush "+tc.name+" checks/cpu-s"], rep.Summary["diy-peer "+tc.name+" checks/cpu-s"], rep.Summary["cpu ratio "+tc.name])
 	}
 	if rep.Import != nil {
-		fmt.Fprintf(stdout, "  during a %d-number import (%.1f s): GET /v1/check %.0f/s, p50 %s, p99 %s, max %s\n", rep.Import.Numbers, rep.Import.Seconds,
-			rep.Import.Load.PerSecond, rep.Import.Load.P50, rep.Import.Load.P99, rep.Import.Load.Max)
+		fmt.Fprintf(stdout, "  during a %d-number import (%.1f s): GET /v1/check %.0f/s, p50 %s, p99 %s, max %s; server side %.2f%% of %.0f checks within 5 ms\n", rep.Import.Numbers, rep.Import.Seconds,
+			rep.Import.Load.PerSecond, rep.Import.Load.P50, rep.Import.Load.P99, rep.Import.Load.Max, 100*rep.Import.ServerWithin5m, rep.Import.ServerChecks)
 	}
 	path := filepath.Join(f.dir, "http-results.json")
 	if err := writeJSON(path, rep); err != nil {
@@ -390,15 +412,15 @@ func waitFor(ctx context.Context, fn func() error) error {
 
 // startPinned starts a server under taskset and waits for the JSON line
 // it prints when it listens ({"listening": "host:port", ...}).
-func startPinned(ctx context.Context, cpus string, log io.Writer, prog string, args ...string) (string, func(), error) {
+func startPinned(ctx context.Context, cpus string, log io.Writer, prog string, args ...string) (string, int, func(), error) {
 	cmd := exec.CommandContext(ctx, "taskset", append([]string{"-c", cpus, prog}, args...)...)
 	cmd.Stderr = log
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop := func() {
 		cmd.Process.Signal(os.Interrupt)
@@ -429,12 +451,13 @@ func startPinned(ctx context.Context, cpus string, log io.Writer, prog string, a
 		}
 		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Listening == "" {
 			stop()
-			return "", nil, fmt.Errorf("%s said %q", prog, l)
+			return "", 0, nil, fmt.Errorf("%s said %q", prog, l)
 		}
-		return r.Listening, stop, nil
+		// taskset execs prog: the pid is the server's own.
+		return r.Listening, cmd.Process.Pid, stop, nil
 	case <-time.After(5 * time.Minute):
 		stop()
-		return "", nil, fmt.Errorf("%s did not start", prog)
+		return "", 0, nil, fmt.Errorf("%s did not start", prog)
 	}
 }
 
@@ -445,4 +468,55 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// cpuSeconds is the user+system CPU time of pids so far, from /proc.
+func cpuSeconds(pids []int) float64 {
+	var total float64
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces) start
+		// after the last ')': state is field 3, utime 14, stime 15.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		total += (ut + st) / 100 // USER_HZ
+	}
+	return total
+}
+
+// checkHistogram reads hush's /metrics: GET /v1/check answers (200) within
+// 5 ms, and in all.
+func checkHistogram(addr string) (within5ms, total float64) {
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	const series = `code="200",method="GET",route="/v1/check"`
+	for sc.Scan() {
+		l := sc.Text()
+		if !strings.Contains(l, series) {
+			continue
+		}
+		v, err := strconv.ParseFloat(l[strings.LastIndexByte(l, ' ')+1:], 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(l, "hush_http_request_duration_seconds_bucket") && strings.Contains(l, `le="0.005"`):
+			within5ms = v
+		case strings.HasPrefix(l, "hush_http_request_duration_seconds_count"):
+			total = v
+		}
+	}
+	return within5ms, total
 }
