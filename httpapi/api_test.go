@@ -633,3 +633,27 @@ func TestPrivacyOfficerRemovesAnEntry(t *testing.T) {
 		t.Fatal("removal did not apply, or applied to more than the one entry")
 	}
 }
+
+// A client that stops sending mid-upload is cut after the idle timeout;
+// the job says so and nothing is applied.
+func TestStalledUploadIsCut(t *testing.T) {
+	f := newFixture(t, func(c *config.Server) { c.UploadIdleTimeout = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", f.ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/lists/national_dnc/import?format=registry HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n2025551234\n", f.keys[access.Marketer])
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	status, _ := bufio.NewReader(conn).ReadString('\n')
+	if !strings.Contains(status, "400") {
+		t.Fatalf("stalled upload answered %q", status)
+	}
+	jobs := f.get("/v1/jobs", access.Marketer)
+	if !contains(jobs.body, `"state":"failed"`) || !contains(jobs.body, "timeout") {
+		t.Fatalf("job: %s", jobs.body)
+	}
+	if n := f.listLen("national_dnc"); n != 3 {
+		t.Fatalf("stalled upload changed the list: %d", n)
+	}
+}
