@@ -256,6 +256,64 @@ func (d *Dictionary) AssignBatch(vs []uint64, ids []uint32) []uint32 {
 	return ids
 }
 
+// Extended returns a dictionary holding d's values with their ids and
+// then vs, absent from d and distinct, with the next ids in order — what
+// Assign of each would give — leaving d as it is, so that readers may go
+// on using d meanwhile: the work (a copy of the table, or a new one sized
+// for the total, and the inserts) is done here, and Install makes it
+// d's in an instant. The result shares d's values array where it has
+// room (it only writes past d's values, which d never reads).
+func (d *Dictionary) Extended(vs []uint64) *Dictionary {
+	if len(vs) == 0 {
+		return d.clone()
+	}
+	if uint64(len(d.values))+uint64(len(vs)) > MaxDictionaryLen {
+		panic("contactkey: Dictionary is full (2^32-1 ids)")
+	}
+	var values []uint64
+	if cap(d.values)-len(d.values) >= len(vs) {
+		values = append(d.values, vs...) // in d's spare room
+	} else {
+		values = append(d.values[:len(d.values):len(d.values)], vs...)
+	}
+	if len(values) > d.grow {
+		nd := &Dictionary{values: values}
+		if _, _, ok := nd.build(); !ok {
+			panic("contactkey: Extended with a value already present")
+		}
+		return nd
+	}
+	nd := d.clone()
+	nd.values = values
+	mask := uint64(len(nd.tags) - 1)
+	for id := len(d.values); id < len(values); id++ {
+		h := mix(values[id])
+		i := h >> nd.shift
+		for nd.tags[i] != 0 {
+			i = (i + 1) & mask
+		}
+		nd.tags[i] = 0x80 | uint8(h&0x7f)
+		nd.slots[i] = uint32(id)
+	}
+	return nd
+}
+
+// clone copies d's table (the values array is shared up to its length).
+func (d *Dictionary) clone() *Dictionary {
+	return &Dictionary{
+		values: d.values[:len(d.values):len(d.values)],
+		slots:  slices.Clone(d.slots),
+		tags:   slices.Clone(d.tags),
+		shift:  d.shift,
+		grow:   d.grow,
+	}
+}
+
+// Install makes d what next is (a dictionary from d.Extended): everyone
+// holding d sees the new values at once. It copies a few words; the
+// caller excludes readers of d meanwhile, as for Assign.
+func (d *Dictionary) Install(next *Dictionary) { *d = *next }
+
 // AppendValues appends the values with ids from..Len()-1 to dst, in id
 // order: what a journal record of the dictionary's growth since from
 // needs.

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // randomValues returns n values of which about dupFrac are repeats.
@@ -497,4 +498,60 @@ func BenchmarkReadDictionary(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Extended gives every value the id Assign would, leaves the original
+// answering as before until Install, and then answers as the Assigns
+// would have: with and without the table growing, and with the values
+// array shared.
+func TestDictionaryExtendedThenInstall(t *testing.T) {
+	for _, tc := range []struct{ base, more int }{{0, 0}, {0, 10}, {1000, 10}, {1000, 5000}, {100_000, 1}, {100_000, 250_000}} {
+		vs := randomValues(uint64(tc.base+tc.more), tc.base+tc.more, 0)
+		ref := NewDictionary()
+		ref.AssignBatch(vs, nil)
+		d := NewDictionary()
+		d.AssignBatch(vs[:tc.base], nil)
+		holder := d // what lists and views hold
+		next := d.Extended(vs[tc.base:])
+		if d.Len() != tc.base {
+			t.Fatalf("%+v: Extended changed d's length to %d", tc, d.Len())
+		}
+		for i, v := range vs {
+			id, ok := d.Lookup(v)
+			if i < tc.base && (!ok || id != uint32(i)) || i >= tc.base && ok {
+				t.Fatalf("%+v: before Install, value %d: %d, %v", tc, i, id, ok)
+			}
+		}
+		d.Install(next)
+		if holder.Len() != len(vs) {
+			t.Fatalf("%+v: after Install, length %d, want %d", tc, holder.Len(), len(vs))
+		}
+		for i, v := range vs {
+			if id, ok := holder.Lookup(v); !ok || id != uint32(i) {
+				t.Fatalf("%+v: after Install, value %d: %d, %v", tc, i, id, ok)
+			}
+		}
+		checkAgainstMap(t, holder, vs)
+		if id := holder.Assign(12345); int(id) != len(vs) {
+			t.Fatalf("%+v: next Assign gave %d, want %d", tc, id, len(vs))
+		}
+	}
+}
+
+// BenchmarkDictionaryExtended: building 2M new ids beside 8M, off the
+// lock; Install is what runs under it.
+func BenchmarkDictionaryExtended(b *testing.B) {
+	vs := randomValues(8, 10_000_000, 0)
+	d := NewDictionary()
+	d.AssignBatch(vs[:8_000_000], nil)
+	b.ReportAllocs()
+	var install time.Duration
+	for b.Loop() {
+		next := d.Extended(vs[8_000_000:])
+		t0 := time.Now()
+		cp := *d
+		cp.Install(next)
+		install += time.Since(t0)
+	}
+	b.ReportMetric(float64(install.Nanoseconds())/float64(b.N), "install-ns/op")
 }

@@ -202,12 +202,14 @@ func RunOpening(ctx context.Context, open func() (State, error), in io.Reader, o
 	var fail firstError
 	stop := func(err error) { fail.set(err); cancel() }
 	// Batches in flight: one being read, one per normalising and per
-	// deciding worker, one being written, and more queued, so that no
-	// stage waits for a free batch while another is busy, and so that
-	// while RunOpening waits for the state the reader and normalisers
-	// run ahead by a few hundred thousand rows. Every channel holds them
-	// all: a send never blocks.
-	inflight := 4*opts.Workers + 4
+	// deciding worker, one being written, and one more per worker
+	// queued, so that no stage waits for a free batch while another is
+	// busy; while RunOpening waits for the state the reader and the
+	// normalisers run ahead by that many (8 × 64k rows on 2 cores). More
+	// cost more than they gain: every batch is memory touched (page
+	// faults, cache misses). Every channel holds them all: a send never
+	// blocks.
+	inflight := 3*opts.Workers + 2
 	free := make(chan *work, inflight)
 	for range inflight {
 		free <- &work{batch: &csvio.Batch{}}

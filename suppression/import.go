@@ -296,8 +296,9 @@ type PreparedCommit struct {
 	base      *List
 	baseStore uint64
 	dictLen   int
-	fresh     []uint64 // hashed values to assign ids to, in id order from dictLen
-	next      *List    // the new version; nil when the content does not change
+	fresh     []uint64               // hashed values to assign ids to, in id order from dictLen
+	nextDict  *contactkey.Dictionary // the dictionary with fresh assigned; nil when none are
+	next      *List                  // the new version; nil when the content does not change
 	res       ImportResult
 	published bool
 }
@@ -359,6 +360,10 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 		return nil, err
 	}
 	pc.fresh = fresh
+	if len(fresh) > 0 {
+		// Built here, off the engine's lock; Publish installs it.
+		pc.nextDict = dict.Extended(fresh)
+	}
 	old := l.entries.view()
 	inter := staged.andCard(old)
 	sticky := l.spec.Sticky()
@@ -432,8 +437,8 @@ func (s *Store) Publish(pc *PreparedCommit) (ImportResult, error) {
 	case dict != nil && dict.Len() != pc.dictLen:
 		return ImportResult{}, fmt.Errorf("%w: the %s dictionary grew from %d to %d", ErrStalePrepared, pc.kind, pc.dictLen, dict.Len())
 	}
-	for _, v := range pc.fresh {
-		dict.Assign(v)
+	if pc.nextDict != nil {
+		dict.Install(pc.nextDict) // a few words: the ids were assigned in PrepareCommit
 	}
 	pc.published = true
 	s.version = pc.version
