@@ -199,7 +199,7 @@ func (e *Engine) cached(dirVersion uint64, key string, compute func() (*roaring6
 	e.Read(func(st *suppression.Store, _ journal.Seq) error { storeVersion = st.Version(); return nil })
 	at := [2]uint64{storeVersion, dirVersion}
 	a.cacheMu.Lock()
-	if a.cacheAt != at {
+	if a.cacheAt != at || len(a.cache) > 256 {
 		a.cache, a.cacheAt = map[string]*roaring64.Bitmap{}, at
 	}
 	if b, ok := a.cache[key]; ok {
@@ -319,19 +319,27 @@ func (e *Engine) PlanSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rul
 		return nil, fmt.Errorf("campaign %s: %w", spec.Name, err)
 	}
 	rp.Lists = refs
-	var exempt *roaring64.Bitmap
+	pFrom, iFrom := rules.EBRCutoffs(at)
 	for _, s := range sup {
 		if s.Source == campaigns.SourceNationalRegistry && s.Code == suppression.ReasonList {
-			if exempt == nil {
-				exempt = e.relationshipExempt(dir, res.res, rules, at)
-			}
-			s.Set = roaring64.AndNot(s.Set, exempt)
+			// The registry's customers minus those with a relationship:
+			// derived from the scope's sets, the scoring and the
+			// directory, so cached with them.
+			key := fmt.Sprintf("ebr\x00%s\x00%p\x00%p\x00%d\x00%d\x00%d", s.Label(), s.Set, res.res, pFrom, iFrom, at.Unix()/86400)
+			set, _ := e.cached(dir.Version(), key, func() (*roaring64.Bitmap, error) {
+				return roaring64.AndNot(s.Set, e.relationshipExempt(dir, res.res, rules, at)), nil
+			})
+			s.Set = set
 		}
 		steps = append(steps, s)
 	}
+	day := int32(at.UTC().Unix() / 86400)
 	for _, cp := range spec.Caps {
 		rp.Caps = append(rp.Caps, cp.String())
-		steps = append(steps, campaigns.Step{Code: campaigns.ReasonCap, List: cp.Code(), Set: st.History.Capped(cp, int32(at.UTC().Unix()/86400))})
+		// Contact history only grows: its length names its state.
+		key := fmt.Sprintf("cap\x00%s\x00%d\x00%d", cp.String(), len(st.History), day)
+		set, _ := e.cached(dir.Version(), key, func() (*roaring64.Bitmap, error) { return st.History.Capped(cp, day), nil })
+		steps = append(steps, campaigns.Step{Code: campaigns.ReasonCap, List: cp.Code(), Set: set})
 	}
 	if spec.Channel == suppression.Call {
 		outside := roaring64.NewBitmap()
