@@ -8,6 +8,7 @@ package purchases
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -33,6 +34,8 @@ type Source struct {
 	Mapping  map[string]string // field (rfm.FieldNames) → column name or 1-based number / NDJSON key
 	Parser   rfm.RowParser     // Cols are resolved from Mapping
 	Exponent int               // the currency's minor-unit digits
+
+	noBlocks bool // tests: the csvio path only
 }
 
 // ErrColumns: a required column is neither mapped nor found by name.
@@ -45,7 +48,8 @@ type Chunk struct {
 	Events  []rfm.Event
 	Rejects []RejectedRow
 	Rows    int64
-	Bytes   int64 // input consumed up to the end of this chunk
+	Bytes   int64  // input consumed up to the end of this chunk
+	block   []byte // the block reader's bytes the events point into
 }
 
 // RejectedRow is a row that did not become an event.
@@ -202,7 +206,20 @@ func requireColumns(path string, cols rfm.Columns) error {
 }
 
 func readCSV(in *countingReader, src *Source, rejW *rejectWriter, contentKeys bool, handle func(*Chunk) error) error {
-	r, err := csvio.NewReader(in, src.Path, src.CSV)
+	var input io.Reader = in
+	if src.CSV.Header && !src.CSV.Whitespace && !src.noBlocks {
+		// Fast path: the header alone through csvio, then parallel blocks.
+		br := bufio.NewReaderSize(in, 1<<20)
+		hline, err := br.ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if len(bytes.TrimSpace(bytes.TrimPrefix(hline, []byte("\xef\xbb\xbf")))) > 0 && bytes.Count(hline, []byte{'"'})%2 == 0 {
+			return readCSVBlocks(hline, br, src, rejW, contentKeys, handle)
+		}
+		input = io.MultiReader(bytes.NewReader(hline), br)
+	}
+	r, err := csvio.NewReader(input, src.Path, src.CSV)
 	if err != nil {
 		return err
 	}
@@ -439,4 +456,25 @@ func (r *rejectWriter) flush() error {
 		return nil
 	}
 	return r.w.Flush()
+}
+
+func readCSVBlocks(hline []byte, rest io.Reader, src *Source, rejW *rejectWriter, contentKeys bool, handle func(*Chunk) error) error {
+	opts := src.CSV
+	hr, err := csvio.NewReader(bytes.NewReader(hline), src.Path, opts)
+	if err != nil {
+		return err
+	}
+	header := hr.Header()
+	colMap, err := hr.ResolveColumns(src.Mapping, rfm.FieldNames)
+	if err != nil {
+		return err
+	}
+	addAliases(colMap, header, src.Mapping)
+	parser := src.Parser
+	parser.Cols = resolve(colMap)
+	if err := requireColumns(src.Path, parser.Cols); err != nil {
+		return err
+	}
+	rejW.header = append(append([]string{}, header...), "hush_line", "hush_reason")
+	return readBlocks(rest, 2, int64(len(hline)), len(header), src, &parser, contentKeys, handle)
 }

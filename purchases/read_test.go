@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hushcrm/hush/csvio"
@@ -61,7 +62,7 @@ func BenchmarkReadIntoBook(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(1_000_000)
 	for b.Loop() {
-		book := rfm.NewBook(1_000_000, rfm.NewLedger(rfm.LedgerConfig{Cutoff: rfm.NoCutoff, WindowStart: rfm.NoWindow}))
+		book := rfm.NewBook(0, rfm.NewLedger(rfm.LedgerConfig{Cutoff: rfm.NoCutoff, WindowStart: rfm.NoWindow}))
 		if _, err := Read(context.Background(), source(path), nil, false, nil, func(ch *Chunk) error {
 			book.AddBatch(ch.Events)
 			return nil
@@ -77,6 +78,113 @@ func BenchmarkReadOnly(b *testing.B) {
 	b.SetBytes(1_000_000)
 	for b.Loop() {
 		if _, err := Read(context.Background(), source(path), nil, false, nil, func(ch *Chunk) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestBlocksMatchCSVIO reads one tricky file (several blocks: quoted
+// fields with commas and newlines, CRLF, blank lines, ragged rows, bad
+// values, a missing final newline) through the block reader and through
+// csvio alone: same events, same rejects, same lines.
+func TestBlocksMatchCSVIO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tricky.csv")
+	f, _ := os.Create(path)
+	w := bufio.NewWriter(f)
+	fmt.Fprint(w, "\ufefforder_id,customer,date,amount\r\n")
+	for i := range 400_000 {
+		switch i % 997 {
+		case 1:
+			fmt.Fprintf(w, "%d,\"O'Brien, \"\"Pat\"\"\nsecond line\",2024-01-02,%d.25\n", i, i%300)
+		case 2:
+			fmt.Fprint(w, "\n  \n")
+		case 3:
+			fmt.Fprintf(w, "%d,short\n", i)
+		case 4:
+			fmt.Fprintf(w, "%d,c%d,2024-13-01,1\r\n", i, i)
+		case 5:
+			fmt.Fprintf(w, "%d,c%d,2024-01-01,\"1,000\"\n", i, i)
+		default:
+			fmt.Fprintf(w, "%d,c%d,2024-%02d-%02d,%d.%02d\r\n", i, i%5000, 1+i%12, 1+i%28, i%900, i%100)
+		}
+	}
+	fmt.Fprint(w, "last,c1,2024-01-01,9")
+	w.Flush()
+	f.Close()
+	type out struct {
+		events  []string
+		rejects []string
+		st      Stats
+	}
+	read := func(noBlocks bool) out {
+		src := source(path)
+		src.noBlocks = noBlocks
+		var o out
+		var rej strings.Builder
+		st, err := Read(context.Background(), src, &rej, false, nil, func(ch *Chunk) error {
+			for _, e := range ch.Events {
+				o.events = append(o.events, fmt.Sprintf("%d/%d/%s/%d/%d/%v", e.Order, e.Customer, e.CustomerName, e.Day, e.Amount, e.Return))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.rejects = strings.Split(rej.String(), "\n")
+		o.st = st
+		return o
+	}
+	fast, slow := read(false), read(true)
+	if fast.st.Rows != slow.st.Rows || fast.st.Events != slow.st.Events || fast.st.Rejected != slow.st.Rejected {
+		t.Fatalf("stats: blocks %+v, csvio %+v", fast.st, slow.st)
+	}
+	if len(fast.events) != len(slow.events) || len(fast.events) < 390_000 {
+		t.Fatalf("%d vs %d events", len(fast.events), len(slow.events))
+	}
+	for i := range fast.events {
+		if fast.events[i] != slow.events[i] {
+			t.Fatalf("event %d: blocks %s, csvio %s", i, fast.events[i], slow.events[i])
+		}
+	}
+	for i := range min(len(fast.rejects), len(slow.rejects)) {
+		if fast.rejects[i] != slow.rejects[i] {
+			t.Fatalf("reject %d: blocks %q, csvio %q", i, fast.rejects[i], slow.rejects[i])
+		}
+	}
+	if len(fast.rejects) != len(slow.rejects) {
+		t.Fatalf("%d vs %d reject lines", len(fast.rejects), len(slow.rejects))
+	}
+}
+
+func TestSafeCut(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+	}{
+		{"a,b\nc,d\ne", 8},
+		{"a,b", -1},
+		{"a,\"b\nc\",d\ne", 10},
+		{"a,\"b\nc", -1},
+		{"x\n\"open\nstill", 2},
+	} {
+		if got := safeCut([]byte(tt.in)); got != tt.want {
+			t.Errorf("safeCut(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkReadIntoBookCSVIO(b *testing.B) {
+	path := writeOrders(b, 1_000_000)
+	b.ReportAllocs()
+	b.SetBytes(1_000_000)
+	for b.Loop() {
+		book := rfm.NewBook(0, rfm.NewLedger(rfm.LedgerConfig{Cutoff: rfm.NoCutoff, WindowStart: rfm.NoWindow}))
+		src := source(path)
+		src.noBlocks = true
+		if _, err := Read(context.Background(), src, nil, false, nil, func(ch *Chunk) error {
+			book.AddBatch(ch.Events)
+			return nil
+		}); err != nil {
 			b.Fatal(err)
 		}
 	}
