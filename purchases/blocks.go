@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -132,6 +133,16 @@ func readBlocks(in io.Reader, startLine, startBytes int64, nfields int, src *Sou
 					ch.Events = make([]rfm.Event, 0, want)
 				}
 				parseBlock(b, ch, nfields, delim, src, parser, contentKeys)
+				ch.IDs, ch.Found = ch.IDs[:0], ch.Found[:0]
+				if src.Resolve != nil {
+					n := len(ch.Events)
+					ch.keys = ch.keys[:0]
+					for i := range ch.Events {
+						ch.keys = append(ch.keys, ch.Events[i].Customer)
+					}
+					ch.IDs, ch.Found = slices.Grow(ch.IDs, n)[:n], slices.Grow(ch.Found, n)[:n]
+					src.Resolve.LookupKeys(ch.keys, ch.IDs, ch.Found)
+				}
 				done <- ch
 			}
 		}()

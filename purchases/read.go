@@ -35,6 +35,11 @@ type Source struct {
 	Parser   rfm.RowParser     // Cols are resolved from Mapping
 	Exponent int               // the currency's minor-unit digits
 
+	// Resolve, when set, is looked up by the parser workers for every
+	// event's customer (Chunk.IDs, Chunk.Found), so the sink only assigns
+	// new customers (rfm.Book.AddBatchResolved).
+	Resolve *rfm.Customers
+
 	noBlocks bool // tests: the csvio path only
 }
 
@@ -48,8 +53,13 @@ type Chunk struct {
 	Events  []rfm.Event
 	Rejects []RejectedRow
 	Rows    int64
-	Bytes   int64  // input consumed up to the end of this chunk
-	block   []byte // the block reader's bytes the events point into
+	Bytes   int64 // input consumed up to the end of this chunk
+	// IDs and Found are the events' customers as Source.Resolve knew them
+	// (nil without Resolve, and on the csvio and NDJSON paths).
+	IDs   []uint32
+	Found []bool
+	block []byte // the block reader's bytes the events point into
+	keys  []uint64
 }
 
 // RejectedRow is a row that did not become an event.

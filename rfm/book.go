@@ -182,14 +182,29 @@ func (l *Ledger) MaxDay() Day { return l.maxDay }
 // Bytes is the aggregates' memory.
 func (l *Ledger) Bytes() int { return cap(l.aggs) * 24 }
 
+// grow makes room for n customers, doubling the capacity when it must grow
+// (never shrinking; new aggregates are zero).
+func (l *Ledger) grow(n int) {
+	if n <= len(l.aggs) {
+		return
+	}
+	if n > cap(l.aggs) {
+		next := make([]Aggregate, n, max(n, 2*cap(l.aggs), 1024))
+		copy(next, l.aggs)
+		l.aggs = next
+		return
+	}
+	l.aggs = l.aggs[:n]
+}
+
 // apply adds one deduplicated event for dense customer id.
 func (l *Ledger) apply(id uint32, e *Event) {
 	if e.Day > l.cfg.Cutoff {
 		l.excluded++
 		return
 	}
-	for int(id) >= len(l.aggs) {
-		l.aggs = append(l.aggs, Aggregate{})
+	if int(id) >= len(l.aggs) {
+		l.grow(int(id) + 1)
 	}
 	a := &l.aggs[id]
 	l.events++
@@ -267,6 +282,44 @@ func (b *Book) AddBatch(events []Event) {
 	b.AddBatchIDs(events, nil)
 }
 
+// LookupKeys finds the dense ids of customer keys (found false for keys
+// not assigned yet). Safe beside the goroutine that assigns: parser
+// workers resolve known customers in parallel, and the Book only assigns
+// the rest (AddBatchResolved).
+func (c *Customers) LookupKeys(keys []uint64, ids []uint32, found []bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	c.dict.LookupBatch(keys, ids, found)
+}
+
+// AddBatchResolved is AddBatch for events whose customers were looked up
+// already (LookupKeys, on any goroutine): ids[i] is events[i]'s dense id
+// where found[i]; the others are assigned here, in order.
+func (b *Book) AddBatchResolved(events []Event, ids []uint32, found []bool) {
+	n := len(events)
+	if cap(b.keep) < n {
+		b.keep = make([]bool, n)
+		b.ids = make([]uint32, n)
+	}
+	keep, cid := b.keep[:n], b.ids[:0]
+	for i := range events {
+		e := &events[i]
+		keep[i] = e.Order == 0 || b.orders.Add(e.Order, e.Return)
+		if !keep[i] {
+			b.dups++
+			continue
+		}
+		id := ids[i]
+		if !found[i] {
+			id = b.Customers.Assign(e.Customer, e.CustomerName)
+		}
+		cid = append(cid, id)
+	}
+	for _, l := range b.ledgers {
+		l.applyBatch(cid, events, keep)
+	}
+}
+
 // AddBatchIDs is AddBatch that also reports each event's dense customer id
 // in ids (when not nil; len(events) long), or NoID for a duplicate.
 func (b *Book) AddBatchIDs(events []Event, ids []uint32) {
@@ -321,9 +374,7 @@ func (l *Ledger) applyBatch(cid []uint32, events []Event, keep []bool) {
 		top = max(top, id)
 	}
 	if len(cid) > 0 {
-		for int(top) >= len(l.aggs) {
-			l.aggs = append(l.aggs, Aggregate{})
-		}
+		l.grow(int(top) + 1)
 	}
 	// Touch every aggregate first: independent loads, all in flight.
 	var sink uint32

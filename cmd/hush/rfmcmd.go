@@ -294,8 +294,13 @@ func (f *rfmFlags) oneShot(ctx context.Context, c *cli, cfgs ...rfm.LedgerConfig
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	bar := c.newProgress("read "+f.events, size)
+	src.Resolve = book.Customers
 	st, err := purchases.Read(ctx, src, rej, false, bar.set, func(ch *purchases.Chunk) error {
-		book.AddBatch(ch.Events)
+		if ch.IDs != nil {
+			book.AddBatchResolved(ch.Events, ch.IDs, ch.Found)
+		} else {
+			book.AddBatch(ch.Events)
+		}
 		return nil
 	})
 	bar.finish()

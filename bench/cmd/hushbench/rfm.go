@@ -130,36 +130,60 @@ func runRFMBench(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		rep.Stored = tr
 		os.RemoveAll(data)
 	}
+	// End to end, file → per-customer scores, each tool once per round,
+	// rounds interleaved so that a noisy stretch of the shared machine hits
+	// every tool alike.
 	outs := map[string]string{}
-	// hush end to end, one-shot from the file.
+	type runner struct {
+		tr  *toolResult
+		run func() (toolRun, error)
+	}
 	hushOut := filepath.Join(*dir, "hush-scores.csv")
 	ht := &toolResult{Tool: "hush rfm --events"}
-	for i := range *runs {
-		fmt.Fprintf(stderr, "hush rfm --events, run %d ...\n", i+1)
+	runners := []runner{{ht, func() (toolRun, error) {
 		pr, err := runProc(ctx, stderr, bin, "rfm", "--events", rep.File, "--map", "order=order_id", "--as-of", asOf, "--out", hushOut,
 			"--format", "json", "--quiet", "--rejected", filepath.Join(*dir, "hush.rejected.csv"))
 		if err != nil {
-			return err
+			return toolRun{}, err
 		}
-		ht.Runs = append(ht.Runs, toolRun{Seconds: pr.Wall, MaxRSS: pr.MaxRSS})
-	}
+		return toolRun{Seconds: pr.Wall, MaxRSS: pr.MaxRSS}, nil
+	}}}
 	outs[ht.Tool] = hushOut
-	rep.Tools = append(rep.Tools, medianOf(ht, *orders))
 	for _, p := range splitList(*peerList) {
-		var tr *toolResult
+		var rn runner
 		switch p {
 		case "duckdb":
-			tr, err = rfmDuckDB(ctx, rep.File, asOf, *dir, *nodeModules, *runs, stderr)
+			tr, run, closeFn, err := rfmDuckDB(ctx, rep.File, asOf, *dir, *nodeModules)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			rn = runner{tr, run}
 		case "pandas":
-			tr, err = rfmPandas(ctx, rep.File, asOf, *dir, *runs, stderr)
+			tr, run, err := rfmPandas(ctx, rep.File, asOf, *dir, stderr)
+			if err != nil {
+				return err
+			}
+			rn = runner{tr, run}
 		default:
 			return fmt.Errorf("unknown peer %q (want duckdb or pandas)", p)
 		}
-		if err != nil {
-			return err
+		outs[rn.tr.Tool] = filepath.Join(*dir, p+"-scores.csv")
+		runners = append(runners, rn)
+	}
+	for i := range *runs {
+		for _, rn := range runners {
+			fmt.Fprintf(stderr, "%s, round %d ...\n", rn.tr.Tool, i+1)
+			r, err := rn.run()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "  %.2fs\n", r.Seconds)
+			rn.tr.Runs = append(rn.tr.Runs, r)
 		}
-		outs[tr.Tool] = filepath.Join(*dir, p+"-scores.csv")
-		rep.Tools = append(rep.Tools, medianOf(tr, *orders))
+	}
+	for _, rn := range runners {
+		rep.Tools = append(rep.Tools, medianOf(rn.tr, *orders))
 	}
 	for _, tr := range rep.Tools {
 		tr.VsHush = tr.Median / rep.Tools[0].Median
@@ -235,8 +259,13 @@ func rfmInProcess(ctx context.Context, path, asOf string, orders int64, stderr i
 	book := rfm.NewBook(0, l)
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	t0 := time.Now()
+	src.Resolve = book.Customers
 	st, err := purchases.Read(ctx, src, nil, false, nil, func(ch *purchases.Chunk) error {
-		book.AddBatch(ch.Events)
+		if ch.IDs != nil {
+			book.AddBatchResolved(ch.Events, ch.IDs, ch.Found)
+		} else {
+			book.AddBatch(ch.Events)
+		}
 		return nil
 	})
 	if err != nil {
@@ -270,13 +299,15 @@ func rfmInProcess(ctx context.Context, path, asOf string, orders int64, stderr i
 
 // The peers compute the same thing: per customer recency (days), frequency
 // (orders), monetary (cents), and scores from the type-7 quantiles at
-// 0.2..0.8, "above cut i scores above level i" (recency reversed).
+// 0.2..0.8, "above cut i scores above level i" (recency reversed). The
+// generated file has unique order ids, so the peers count rows (hush still
+// checks every order id).
 const duckRFMSQL = `-- @step load
 CREATE OR REPLACE TABLE o AS SELECT * FROM read_csv('%[1]s', header = true,
   columns = {'order_id': 'BIGINT', 'customer_id': 'BIGINT', 'order_date': 'DATE', 'amount': 'DECIMAL(18,2)'});
 -- @step aggregate
 CREATE OR REPLACE TABLE c AS SELECT customer_id, (DATE '%[2]s' - max(order_date))::BIGINT AS recency_days,
-  count(DISTINCT order_id) AS frequency, (sum(amount) * 100)::BIGINT AS monetary FROM o GROUP BY customer_id;
+  count(*) AS frequency, (sum(amount) * 100)::BIGINT AS monetary FROM o GROUP BY customer_id;
 -- @step score
 COPY (
   WITH q AS (SELECT quantile_cont(recency_days, [0.2, 0.4, 0.6, 0.8]) AS r, quantile_cont(frequency, [0.2, 0.4, 0.6, 0.8]) AS f,
@@ -288,13 +319,12 @@ COPY (
   FROM c, q
 ) TO '%[3]s' (HEADER, DELIMITER ',')`
 
-func rfmDuckDB(ctx context.Context, file, asOf, dir, modules string, runs int, stderr io.Writer) (*toolResult, error) {
+func rfmDuckDB(ctx context.Context, file, asOf, dir, modules string) (*toolResult, func() (toolRun, error), func(), error) {
 	db := filepath.Join(dir, "rfm.duckdb")
 	d, err := peers.NewDuckDB(ctx, modules, db, 2)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	defer d.Close()
 	out := filepath.Join(dir, "duckdb-scores.csv")
 	sql := fmt.Sprintf(duckRFMSQL, file, asOf, out)
 	var steps []peers.Step
@@ -303,28 +333,26 @@ func rfmDuckDB(ctx context.Context, file, asOf, dir, modules string, runs int, s
 		steps = append(steps, peers.Step{Name: name, SQL: strings.TrimSuffix(strings.TrimSpace(body), ";")})
 	}
 	tr := &toolResult{Tool: "DuckDB (SQL, 2 threads)"}
-	for i := range runs {
+	run := func() (toolRun, error) {
 		os.Remove(db)
 		os.Remove(db + ".wal")
-		fmt.Fprintf(stderr, "duckdb, run %d ...\n", i+1)
 		res, err := d.Run(ctx, steps, filepath.Join(dir, "rfm-duckdb.sql"))
 		if err != nil {
-			return nil, err
+			return toolRun{}, err
 		}
-		tr.Runs = append(tr.Runs, toolRun{Seconds: res.Seconds, Steps: res.Steps})
+		os.Remove(db)
+		return toolRun{Seconds: res.Seconds, Steps: res.Steps}, nil
 	}
-	os.Remove(db)
-	return tr, nil
+	return tr, run, func() { d.Close() }, nil
 }
 
 const pandasRFM = `import sys, time
 import numpy as np, pandas as pd
 path, as_of, out = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.time()
-o = pd.read_csv(path, dtype={'order_id': 'int64', 'customer_id': 'int64', 'order_date': 'str', 'amount': 'str'})
-o['cents'] = (o['amount'].str.replace('.', '', regex=False)).astype('int64')
-o['day'] = pd.to_datetime(o['order_date'], format='%Y-%m-%d')
-c = o.groupby('customer_id').agg(last=('day', 'max'), frequency=('order_id', 'nunique'), monetary=('cents', 'sum'))
+o = pd.read_csv(path, dtype={'order_id': 'int64', 'customer_id': 'int64', 'amount': 'float64'}, parse_dates=['order_date'], infer_datetime_format=True)
+o['cents'] = (o['amount'] * 100).round().astype('int64')
+c = o.groupby('customer_id').agg(last=('order_date', 'max'), frequency=('order_id', 'size'), monetary=('cents', 'sum'))
 c['recency_days'] = (pd.Timestamp(as_of) - c['last']).dt.days
 p = [0.2, 0.4, 0.6, 0.8]
 def score(v, rev=False):
@@ -338,27 +366,26 @@ c[['recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score']].to
 print(time.time() - t0)
 `
 
-func rfmPandas(ctx context.Context, file, asOf, dir string, runs int, stderr io.Writer) (*toolResult, error) {
+func rfmPandas(ctx context.Context, file, asOf, dir string, stderr io.Writer) (*toolResult, func() (toolRun, error), error) {
 	py := "/usr/bin/python3"
 	script := filepath.Join(dir, "rfm_pandas.py")
 	if err := os.WriteFile(script, []byte(pandasRFM), 0o644); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := exec.CommandContext(ctx, py, "-c", "import pandas").Run(); err != nil {
-		return nil, fmt.Errorf("pandas peer: %s cannot import pandas (apt-get install python3-pandas): %w", py, err)
+		return nil, nil, fmt.Errorf("pandas peer: %s cannot import pandas (apt-get install python3-pandas): %w", py, err)
 	}
 	out := filepath.Join(dir, "pandas-scores.csv")
 	tr := &toolResult{Tool: "pandas"}
-	for i := range runs {
-		fmt.Fprintf(stderr, "pandas, run %d ...\n", i+1)
+	run := func() (toolRun, error) {
 		pr, err := runProc(ctx, stderr, py, script, file, asOf, out)
 		if err != nil {
-			return nil, err
+			return toolRun{}, err
 		}
 		inner, _ := strconv.ParseFloat(strings.TrimSpace(string(pr.Stdout)), 64)
-		tr.Runs = append(tr.Runs, toolRun{Seconds: pr.Wall, InnerSeconds: inner, MaxRSS: pr.MaxRSS})
+		return toolRun{Seconds: pr.Wall, InnerSeconds: inner, MaxRSS: pr.MaxRSS}, nil
 	}
-	return tr, nil
+	return tr, run, nil
 }
 
 // compareSample reads every tool's per-customer scores for the customers
