@@ -103,4 +103,11 @@ func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 // Hash is how a key is stored: SHA-256 of the whole key string. Keys carry
 // 256 bits of randomness, so a fast hash is enough (no password stretching
 // is needed for secrets nobody chose).
-func Hash(key string) [32]byte { return sha256.Sum256([]byte(key)) }
+func Hash(key string) [32]byte {
+	// Keys are short: hash from a stack buffer, not a heap copy.
+	var buf [128]byte
+	if len(key) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], key...))
+	}
+	return sha256.Sum256([]byte(key))
+}

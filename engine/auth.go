@@ -234,21 +234,31 @@ func (e *Engine) Keys() []APIKey {
 // Authenticate finds the live key a request presented. It never blocks
 // on the writer: the key maps are an immutable published view.
 func (e *Engine) Authenticate(key string) (APIKey, error) {
+	k, err := e.AuthenticateRef(key)
+	if k == nil {
+		return APIKey{}, err
+	}
+	return *k, err
+}
+
+// AuthenticateRef is Authenticate without the copy: the key it returns is
+// part of the published view and must not be modified.
+func (e *Engine) AuthenticateRef(key string) (*APIKey, error) {
 	if _, err := access.KeyID(key); err != nil {
-		return APIKey{}, ErrBadKey
+		return nil, ErrBadKey
 	}
 	h := access.Hash(key)
 	k, ok := e.authComponent().state.Load().byHash[h]
 	if !ok || subtle.ConstantTimeCompare(k.Hash[:], h[:]) != 1 {
-		return APIKey{}, ErrBadKey
+		return nil, ErrBadKey
 	}
 	if k.RevokedAt != 0 {
-		return *k, ErrKeyRevoked
+		return k, ErrKeyRevoked
 	}
 	if k.ExpiresAt != 0 && e.now() >= k.ExpiresAt {
-		return *k, ErrKeyExpired
+		return k, ErrKeyExpired
 	}
-	return *k, nil
+	return k, nil
 }
 
 // AccessRequest describes one read of personal data for the access log.

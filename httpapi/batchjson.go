@@ -19,13 +19,14 @@ func fastBatch(b []byte, max int, reqs []checkRequest) (out []checkRequest, ok, 
 	if i < len(b) && b[i] == ']' {
 		return nil, false, false // empty: let the slow path word it
 	}
+	var in interner
 	for {
 		if len(reqs) == max {
 			return nil, false, true
 		}
 		var req checkRequest
 		var good bool
-		i, good = fastObject(b, i, &req)
+		i, good = fastObject(b, i, &req, &in)
 		if !good {
 			return nil, false, false
 		}
@@ -49,8 +50,8 @@ func fastBatch(b []byte, max int, reqs []checkRequest) (out []checkRequest, ok, 
 }
 
 // fastLine decodes one NDJSON line (already trimmed) the same way.
-func fastLine(b []byte, req *checkRequest) bool {
-	i, ok := fastObject(b, 0, req)
+func fastLine(b []byte, req *checkRequest, in *interner) bool {
+	i, ok := fastObject(b, 0, req, in)
 	return ok && skipWS(b, i) == len(b)
 }
 
@@ -62,7 +63,7 @@ func skipWS(b []byte, i int) int {
 }
 
 // fastObject reads {"name":"value",...} at b[i:].
-func fastObject(b []byte, i int, req *checkRequest) (int, bool) {
+func fastObject(b []byte, i int, req *checkRequest, in *interner) (int, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return i, false
 	}
@@ -85,6 +86,7 @@ func fastObject(b []byte, i int, req *checkRequest) (int, bool) {
 			return i, false
 		}
 		var dst *string
+		shared := false
 		switch string(name) {
 		case "customer":
 			dst = &req.Customer
@@ -95,17 +97,21 @@ func fastObject(b []byte, i int, req *checkRequest) (int, bool) {
 		case "address":
 			dst = &req.Address
 		case "channel":
-			dst = &req.Channel
+			dst, shared = &req.Channel, true
 		case "purpose":
-			dst = &req.Purpose
+			dst, shared = &req.Purpose, true
 		case "sponsor":
-			dst = &req.Sponsor
+			dst, shared = &req.Sponsor, true
 		case "at":
-			dst = &req.At
+			dst, shared = &req.At, true
 		default:
 			return i, false
 		}
-		*dst = string(val)
+		if shared {
+			*dst = in.str(val) // the same few values on every item
+		} else {
+			*dst = string(val)
+		}
 		i = skipWS(b, k)
 		if i >= len(b) {
 			return i, false
@@ -143,4 +149,20 @@ func fastString(b []byte, i int) ([]byte, int, bool) {
 		}
 	}
 	return nil, i, false
+}
+
+// interner hands back the same string for repeated byte values (a
+// batch's channel, purpose, sponsor), so they are not allocated per item.
+type interner struct{ last [4]string }
+
+func (in *interner) str(b []byte) string {
+	for _, s := range in.last {
+		if s == string(b) { // no allocation: compiler-recognised comparison
+			return s
+		}
+	}
+	s := string(b)
+	copy(in.last[1:], in.last[:3])
+	in.last[0] = s
+	return s
 }

@@ -99,7 +99,7 @@ type decided struct {
 	allowed bool
 	reasons []suppression.Reason
 	invalid []invalidKey
-	key     string
+	key     []byte // valid until the checker's next check
 	version uint64
 }
 
@@ -116,11 +116,29 @@ type checker struct {
 	keys    []contactkey.Key
 	reasons []suppression.Reason
 	shown   []byte
-	policy  map[suppression.Scope]bool
+	out     []byte
 }
 
+// jsonContentType is shared by every check answer (net/http only reads
+// it), sparing a header allocation per request.
+var jsonContentType = []string{"application/json"}
+
 func (s *Server) newChecker() *checker {
-	return &checker{s: s, e: s.engine(), now: s.now()}
+	ck, _ := s.checkers.Get().(*checker)
+	if ck == nil {
+		ck = &checker{s: s}
+	}
+	ck.e, ck.now = s.engine(), s.now()
+	return ck
+}
+
+// done returns ck (and its buffers) to the pool.
+func (s *Server) doneChecker(ck *checker) {
+	if cap(ck.keys) > 64 || cap(ck.reasons) > 64 || cap(ck.shown) > 4096 {
+		return
+	}
+	ck.e = nil
+	s.checkers.Put(ck)
 }
 
 // check decides one request. field prefixes the names of bad fields (the
@@ -188,7 +206,7 @@ func (ck *checker) check(req *checkRequest, field string) (decided, error) {
 	ck.reasons = dec.Reasons
 	d.allowed = dec.Allowed && len(d.invalid) == 0
 	d.reasons = dec.Reasons
-	d.key = string(ck.shown)
+	d.key = ck.shown
 	d.version = uint64(dec.Version)
 	if len(d.invalid) > 0 {
 		ck.s.m.invalidKey()
@@ -261,10 +279,22 @@ func appendDecision(b []byte, d *decided) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, `],"key":`...)
-	b = appendJSONString(b, d.key)
+	b = appendJSONBytes(b, d.key)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendUint(b, d.version, 10)
 	return append(b, '}')
+}
+
+// appendJSONBytes is appendJSONString for bytes; plain ASCII goes straight in.
+func appendJSONBytes(b, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return appendJSONString(b, string(s))
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // appendJSONString appends s as a JSON string (invalid UTF-8 becomes U+FFFD).
@@ -315,13 +345,15 @@ func (s *Server) checkGet(c *gin.Context) {
 		return
 	}
 	ck := s.newChecker()
+	defer s.doneChecker(ck)
 	d, err := ck.check(&req, "")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	buf := appendDecision(make([]byte, 0, 256), &d)
-	c.Data(http.StatusOK, "application/json", buf)
+	ck.out = appendDecision(ck.out[:0], &d)
+	c.Writer.Header()["Content-Type"] = jsonContentType
+	c.Data(http.StatusOK, "application/json", ck.out)
 }
 
 // checkBatch answers POST /v1/check: a JSON array, or NDJSON, of checks,
@@ -343,6 +375,7 @@ func (s *Server) checkBatch(c *gin.Context) {
 		return
 	}
 	ck := s.newChecker()
+	defer s.doneChecker(ck)
 	out := make([]byte, 0, 64+len(reqs)*160)
 	out = append(out, `{"results":[`...)
 	for i := range reqs {
@@ -357,6 +390,7 @@ func (s *Server) checkBatch(c *gin.Context) {
 		out = appendDecision(out, &d)
 	}
 	out = append(out, "]}"...)
+	c.Writer.Header()["Content-Type"] = jsonContentType
 	c.Data(http.StatusOK, "application/json", out)
 }
 
@@ -421,6 +455,7 @@ func readNDJSONBatch(r io.Reader, max int) ([]checkRequest, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	reqs := make([]checkRequest, 0, 64)
 	line := 0
+	var in interner
 	for {
 		b, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -433,7 +468,7 @@ func readNDJSONBatch(r io.Reader, max int) ([]checkRequest, error) {
 					return nil, tooMany(max)
 				}
 				var req checkRequest
-				if fastLine(t, &req) {
+				if fastLine(t, &req, &in) {
 					reqs = append(reqs, req)
 					continue
 				}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,7 @@ type Server struct {
 	jobs     *jobTable
 	inflight chan struct{}
 	draining atomic.Bool
+	checkers sync.Pool // *checker
 }
 
 // New builds the server. It answers /healthz at once, and everything
