@@ -78,19 +78,37 @@ type Plan struct {
 
 // DryRun computes the waterfall only: counts, no lists.
 func DryRun(audience *roaring64.Bitmap, steps []Step) Waterfall {
+	w, _, _ := waterfall(audience, steps, false)
+	return w
+}
+
+// waterfall counts the steps against the audience. It never changes the
+// audience: an audience is typically a few long runs (everyone but…),
+// and taking sets out of a run container one at a time rebuilds it each
+// time. Instead it keeps the union of what earlier steps matched: a step
+// removes what it matches minus that union. keep returns the matched
+// sets and the union too.
+func waterfall(audience *roaring64.Bitmap, steps []Step, keep bool) (Waterfall, []*roaring64.Bitmap, *roaring64.Bitmap) {
 	w := Waterfall{Audience: audience.GetCardinality()}
-	remaining := audience.Clone()
+	taken := roaring64.NewBitmap()
+	var matched []*roaring64.Bitmap
+	if keep {
+		matched = make([]*roaring64.Bitmap, len(steps))
+	}
 	left := w.Audience
-	for _, s := range steps {
+	for i, s := range steps {
 		ws := WaterfallStep{Reason: s.Label(), Code: s.Code, List: s.List, Purpose: s.Purpose}
+		m := roaring64.NewBitmap()
 		if s.Set != nil && !s.Set.IsEmpty() {
-			ws.Matched = audience.AndCardinality(s.Set)
+			m = roaring64.And(audience, s.Set)
+			ws.Matched = m.GetCardinality()
 			if ws.Matched > 0 {
-				ws.Removed = remaining.AndCardinality(s.Set)
-				if ws.Removed > 0 {
-					remaining.AndNot(s.Set)
-				}
+				ws.Removed = ws.Matched - m.AndCardinality(taken)
+				taken.Or(m)
 			}
+		}
+		if keep {
+			matched[i] = m
 		}
 		left -= ws.Removed
 		ws.Remaining = left
@@ -98,24 +116,14 @@ func DryRun(audience *roaring64.Bitmap, steps []Step) Waterfall {
 	}
 	w.Final = left
 	w.Suppressed = w.Audience - left
-	return w
+	return w, matched, taken
 }
 
 // Compute runs the steps in order over the audience.
 func Compute(audience *roaring64.Bitmap, steps []Step) *Plan {
 	p := &Plan{steps: steps}
-	p.Waterfall = DryRun(audience, steps)
-	p.Final = audience.Clone()
-	p.matched = make([]*roaring64.Bitmap, len(steps))
-	for i, s := range steps {
-		if s.Set == nil {
-			p.matched[i] = roaring64.NewBitmap()
-			continue
-		}
-		p.matched[i] = roaring64.And(audience, s.Set)
-		p.Final.AndNot(p.matched[i])
-	}
-	p.Suppressed = roaring64.AndNot(audience, p.Final)
+	p.Waterfall, p.matched, p.Suppressed = waterfall(audience, steps, true)
+	p.Final = roaring64.AndNot(audience, p.Suppressed)
 	return p
 }
 

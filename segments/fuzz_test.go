@@ -29,3 +29,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDecimal: never panics; accepted literals print to a form
+// that reads back equal.
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"500", "-3", "12.50", "1_000", "0.000001", "1.2.3", "", "-", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDecimal(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseDecimal(d.String())
+		if err != nil {
+			t.Fatalf("ParseDecimal(%q) = %v, whose String %q does not parse: %v", s, d, d.String(), err)
+		}
+		if a, b, _ := again.inUnits(maxScale); true {
+			if x, y, _ := d.inUnits(maxScale); x != a || y != b {
+				t.Fatalf("ParseDecimal(%q) = %v reads back as %v", s, d, again)
+			}
+		}
+	})
+}
