@@ -554,3 +554,27 @@ func (rp *RunPlan) String() string {
 	fmt.Fprintf(&b, "final %d\n", rp.Waterfall.Final)
 	return b.String()
 }
+
+// AttributeValues implements segments.ValueSets: per-value bitmaps of the
+// scores, built once per scoring.
+func (r *SegmentResolver) AttributeValues(a segments.Attribute) (map[int64]*roaring64.Bitmap, bool) {
+	if r.res == nil {
+		return nil, false
+	}
+	b := r.res.Attribute(string(a))
+	if b == nil {
+		return nil, false
+	}
+	au := r.e.audience()
+	au.cacheMu.Lock()
+	defer au.cacheMu.Unlock()
+	if au.valuesRes != r.res {
+		au.valuesRes, au.values = r.res, map[segments.Attribute]map[int64]*roaring64.Bitmap{}
+	}
+	if v, ok := au.values[a]; ok {
+		return v, v != nil
+	}
+	v, ok := segments.ValueBitmaps(b)
+	au.values[a] = v
+	return v, ok
+}

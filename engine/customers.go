@@ -125,6 +125,8 @@ type audience struct {
 	rfmRes     *rfm.Result
 	rfmCache   map[string]*roaring64.Bitmap
 	zoneCache  map[uint64][]string // phone → time zones (writer only)
+	valuesRes  *rfm.Result
+	values     map[segments.Attribute]map[int64]*roaring64.Bitmap
 	inquiry    *roaring64.BSI
 	inquiryAt  uint64
 	inquiryDir *customers.Directory

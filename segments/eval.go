@@ -23,6 +23,37 @@ type Resolver interface {
 	Attribute(a Attribute) (bsi *roaring64.BSI, decimals uint8, err error)
 }
 
+// ValueSets is implemented by resolvers that keep, for attributes with few
+// distinct values (the scores 1..n), one customer bitmap per value (see
+// ValueBitmaps): a comparison is then the union of a few bitmaps instead
+// of a walk over the index's bit planes.
+type ValueSets interface {
+	// AttributeValues returns the per-value bitmaps of a (in the index's
+	// integer units), or false when the attribute has too many values.
+	AttributeValues(a Attribute) (map[int64]*roaring64.Bitmap, bool)
+}
+
+// MaxValueSets is the most distinct values ValueBitmaps splits an index
+// into.
+const MaxValueSets = 16
+
+// ValueBitmaps returns one bitmap per value of b, when b's values span at
+// most MaxValueSets integers.
+func ValueBitmaps(b *roaring64.BSI) (map[int64]*roaring64.Bitmap, bool) {
+	if b.GetCardinality() == 0 || b.MaxValue-b.MinValue >= MaxValueSets || b.MaxValue < b.MinValue {
+		return nil, false
+	}
+	out := map[int64]*roaring64.Bitmap{}
+	for v := b.MinValue; v <= b.MaxValue; v++ {
+		bm := InRange(b, v, v)
+		if !bm.IsEmpty() {
+			bm.RunOptimize()
+			out[v] = bm
+		}
+	}
+	return out, true
+}
+
 // Eval returns the customers n selects. The result is the caller's to
 // keep and change.
 func Eval(n Node, r Resolver) (*roaring64.Bitmap, error) {
@@ -185,6 +216,11 @@ func (ev *evaluator) compare(c *Compare, within *roaring64.Bitmap) (*roaring64.B
 	if exist.IsEmpty() {
 		return roaring64.NewBitmap(), nil
 	}
+	if vs, ok := ev.r.(ValueSets); ok {
+		if sets, ok := vs.AttributeValues(c.Attr); ok {
+			return compareValues(sets, c.Op, floor, ceil), nil
+		}
+	}
 	// Thresholds outside what the index's bit planes can hold are
 	// answered without it: roaring64.BSI only promises right answers for
 	// values in its range.
@@ -239,4 +275,34 @@ func (ev *evaluator) compare(c *Compare, within *roaring64.Bitmap) (*roaring64.B
 		return res, nil
 	}
 	return nil, fmt.Errorf("segments: unknown operator %d", c.Op)
+}
+
+// compareValues answers a comparison from per-value bitmaps: the union of
+// the values that compare true.
+func compareValues(sets map[int64]*roaring64.Bitmap, op Op, floor, ceil int64) *roaring64.Bitmap {
+	var parts []*roaring64.Bitmap
+	for v, bm := range sets {
+		var ok bool
+		switch op {
+		case OpGE:
+			ok = v >= ceil
+		case OpGT:
+			ok = v > floor
+		case OpLE:
+			ok = v <= floor
+		case OpLT:
+			ok = v < ceil
+		case OpEQ:
+			ok = floor == ceil && v == floor
+		case OpNE:
+			ok = floor != ceil || v != floor
+		}
+		if ok {
+			parts = append(parts, bm)
+		}
+	}
+	if len(parts) == 0 {
+		return roaring64.NewBitmap()
+	}
+	return roaring64.FastOr(parts...)
 }

@@ -226,3 +226,15 @@ func (a i128) cmp(b i128) int {
 	}
 	return c
 }
+
+// valueFixture is a fixture that also offers per-value bitmaps, so the
+// property test covers both ways of answering a comparison.
+type valueFixture struct{ *fixture }
+
+func (f valueFixture) AttributeValues(a Attribute) (map[int64]*roaring64.Bitmap, bool) {
+	b, ok := f.index[a]
+	if !ok {
+		return nil, false
+	}
+	return ValueBitmaps(b)
+}

@@ -261,6 +261,9 @@ func randomFixture(rng *rand.Rand) *fixture {
 		vals := map[uint64]int64{}
 		lo := int64(rng.IntN(3)) - 1 // some indexes hold negatives
 		width := int64(1 + rng.IntN(100000))
+		if rng.IntN(2) == 0 {
+			width = int64(1 + rng.IntN(MaxValueSets)) // few values: per-value bitmaps apply
+		}
 		for _, id := range ids {
 			if rng.IntN(5) != 0 {
 				vals[id] = lo*width/2 + rng.Int64N(width)
@@ -279,6 +282,9 @@ func randomExpr(rng *rand.Rand, depth int) string {
 		ops := []string{"=", "!=", "<", "<=", ">", ">="}
 		a := Attributes[rng.IntN(len(Attributes))]
 		v := rng.Int64N(120000) - 60000
+		if rng.IntN(2) == 0 {
+			v = rng.Int64N(24) - 4
+		}
 		lit := fmt.Sprint(v)
 		if rng.IntN(3) == 0 {
 			lit = fmt.Sprintf("%d.%03d", v/1000, rng.IntN(1000))
@@ -308,7 +314,11 @@ func TestEvalMatchesNaive(t *testing.T) {
 			if err != nil {
 				t.Fatalf("round %d: Compile(%q): %v", round, src, err)
 			}
-			bm, err := Eval(n, f)
+			var r Resolver = f
+			if round%2 == 1 {
+				r = valueFixture{f}
+			}
+			bm, err := Eval(n, r)
 			if err != nil {
 				t.Fatalf("Eval(%q): %v", src, err)
 			}
