@@ -68,9 +68,21 @@ func Eval(n Node, r Resolver) (*roaring64.Bitmap, error) {
 	return bm, nil
 }
 
-// Count returns how many customers n selects.
+// Count returns how many customers n selects. An AND at the top is
+// counted without taking its negated operands out: |sets| − |sets ∧ negated|.
 func Count(n Node, r Resolver) (uint64, error) {
 	ev := evaluator{r: r}
+	if a, ok := n.(*And); ok {
+		acc, neg, err := ev.andParts(a, nil)
+		if err != nil {
+			return 0, err
+		}
+		c := acc.GetCardinality()
+		if neg != nil {
+			c -= acc.AndCardinality(neg)
+		}
+		return c, nil
+	}
 	bm, _, err := ev.eval(n, nil)
 	if err != nil {
 		return 0, err
@@ -126,6 +138,21 @@ func (ev *evaluator) eval(n Node, within *roaring64.Bitmap) (*roaring64.Bitmap, 
 // negated operands with AndNot: NOT inside AND never materialises a
 // complement of the universe.
 func (ev *evaluator) and(n *And, within *roaring64.Bitmap) (*roaring64.Bitmap, bool, error) {
+	acc, neg, err := ev.andParts(n, within)
+	if err != nil {
+		return nil, false, err
+	}
+	if neg != nil {
+		acc.AndNot(neg)
+	}
+	return acc, true, nil
+}
+
+// andParts returns the intersection of the plain operands and range
+// queries (a bitmap the caller owns), and the union of the negated
+// operands (nil if none): one AndNot of a union costs less than one per
+// operand.
+func (ev *evaluator) andParts(n *And, within *roaring64.Bitmap) (*roaring64.Bitmap, *roaring64.Bitmap, error) {
 	var sets, negs []*roaring64.Bitmap
 	var owned []bool
 	var compares []Node
@@ -136,13 +163,13 @@ func (ev *evaluator) and(n *And, within *roaring64.Bitmap) (*roaring64.Bitmap, b
 		case *Not:
 			neg, _, err := ev.eval(x.X, nil)
 			if err != nil {
-				return nil, false, err
+				return nil, nil, err
 			}
 			negs = append(negs, neg)
 		default:
 			bm, own, err := ev.eval(x, within)
 			if err != nil {
-				return nil, false, err
+				return nil, nil, err
 			}
 			sets = append(sets, bm)
 			owned = append(owned, own)
@@ -173,7 +200,7 @@ func (ev *evaluator) and(n *And, within *roaring64.Bitmap) (*roaring64.Bitmap, b
 		}
 		bm, err := ev.compare(c.(*Compare), scope)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 		if acc == nil {
 			acc = bm
@@ -184,10 +211,13 @@ func (ev *evaluator) and(n *And, within *roaring64.Bitmap) (*roaring64.Bitmap, b
 	if acc == nil {
 		acc = ev.r.Universe().Clone()
 	}
-	for _, neg := range negs {
-		acc.AndNot(neg)
+	switch len(negs) {
+	case 0:
+		return acc, nil, nil
+	case 1:
+		return acc, negs[0], nil
 	}
-	return acc, true, nil
+	return acc, roaring64.FastOr(negs...), nil
 }
 
 func cmpUint64(a, b uint64) int {

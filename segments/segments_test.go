@@ -323,6 +323,9 @@ func TestEvalMatchesNaive(t *testing.T) {
 				t.Fatalf("Eval(%q): %v", src, err)
 			}
 			want := f.naive(n)
+			if c, err := Count(n, r); err != nil || c != uint64(len(want)) {
+				t.Fatalf("round %d: Count(%q) = %d, %v; naive %d", round, src, c, err, len(want))
+			}
 			got := bm.ToArray()
 			if len(got) != len(want) {
 				t.Fatalf("round %d: %q: %d customers, naive %d", round, src, len(got), len(want))
