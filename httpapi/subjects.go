@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -306,5 +305,3 @@ func (s *Server) accessLogGet(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"entries": out, "head": audit.Hex(chain.Head), "total": chain.N})
 }
-
-var errNoEngine = errors.New("no engine")
