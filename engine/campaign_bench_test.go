@@ -187,7 +187,7 @@ func BenchmarkCampaignRun10M(b *testing.B) {
 		}
 		ff.Close()
 		sf, _ := os.Create(filepath.Join(dir, "suppressed.csv"))
-		if _, err := rp.WriteSuppressed(sf, w.e.CustomerName); err != nil {
+		if _, err := rp.WriteSuppressed(sf); err != nil {
 			b.Fatal(err)
 		}
 		sf.Close()

@@ -49,7 +49,8 @@ func (rp *RunPlan) WriteFinal(w io.Writer) (uint64, error) {
 
 // WriteSuppressed writes every suppressed customer with every reason that
 // applies to it (header customer_id,hush_reasons; reasons joined by ';').
-func (rp *RunPlan) WriteSuppressed(w io.Writer, name func(id uint32) string) (uint64, error) {
+func (rp *RunPlan) WriteSuppressed(w io.Writer) (uint64, error) {
+	name := rp.Name
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString("customer_id,hush_reasons\n")
 	labels := rp.ReasonLabels()

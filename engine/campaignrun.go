@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -259,6 +260,7 @@ type RunPlan struct {
 	Lists     []suppression.ListRef
 	Directory *customers.Directory
 	Caps      []string
+	names     map[uint32]string
 }
 
 // PlanCampaign computes a run of campaign name at time at: dry gives the
@@ -357,7 +359,34 @@ func (e *Engine) PlanSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rul
 	}
 	rp.Plan = campaigns.Compute(audienceSet, steps)
 	rp.Waterfall = rp.Plan.Waterfall
+	// Customers known only from the purchase history have their ids in
+	// its dictionary, which the writer grows: read them there, once.
+	if outside := roaring64.AndNot(rp.Plan.Suppressed, dir.All()); !outside.IsEmpty() {
+		rp.names = map[uint32]string{}
+		err := e.control(context.Background(), func() error {
+			ids := e.customerIDs()
+			for it := outside.Iterator(); it.HasNext(); {
+				id := uint32(it.Next())
+				if int(id) < ids.Len() {
+					rp.names[id] = ids.Name(id)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return rp, nil
+}
+
+// Name is a customer's external id: the directory's, else the purchase
+// history's (for customers of the plan without a directory entry).
+func (rp *RunPlan) Name(id uint32) string {
+	if c, ok := rp.Directory.Get(id); ok {
+		return c.ExternalID
+	}
+	return rp.names[id]
 }
 
 // relationshipExempt: customers with an established business

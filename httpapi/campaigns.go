@@ -179,7 +179,7 @@ func (s *Server) campaignPlan(c *gin.Context, dry bool) {
 	case "suppressed":
 		c.Header("Content-Type", "text/csv")
 		c.Status(http.StatusOK)
-		if _, err := rp.WriteSuppressed(c.Writer, e.CustomerName); err != nil {
+		if _, err := rp.WriteSuppressed(c.Writer); err != nil {
 			s.logf("campaign %s suppressed list: %v", rp.Spec.Name, err)
 		}
 		return

@@ -360,7 +360,7 @@ func writeSuppressed(path string, rp *engine.RunPlan, e *engine.Engine) (campaig
 	if err != nil {
 		return campaigns.Output{}, err
 	}
-	if h.rows, err = rp.WriteSuppressed(h.w, e.CustomerName); err != nil {
+	if h.rows, err = rp.WriteSuppressed(h.w); err != nil {
 		h.o.discard()
 		return campaigns.Output{}, err
 	}
