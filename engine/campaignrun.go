@@ -527,7 +527,7 @@ func (e *Engine) customerSuppression(dir *customers.Directory, scope suppression
 			}
 			ac.ids = append(ac.ids, missing.ToArray()...)
 		}
-		rank := map[string]int{suppression.ReasonOptOut: 0, suppression.ReasonList: 1, suppression.ReasonNoConsent: 2}
+		rank := map[string]int{suppression.ReasonNoConsent: 0, suppression.ReasonOptOut: 1, suppression.ReasonList: 2} // the order: consent, then each suppression reason
 		sort.SliceStable(order, func(i, j int) bool {
 			a, b := byLabel[order[i]].step, byLabel[order[j]].step
 			if rank[a.Code] != rank[b.Code] {
