@@ -420,3 +420,27 @@ func TestScheduledCampaignsRunWhenDue(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSuppressedThroughAnyContactPoint: a customer with two phones, the
+// second on the registry, is suppressed (fail closed), and the final list
+// of another customer carries the first phone.
+func TestSuppressedThroughAnyContactPoint(t *testing.T) {
+	dir, _, must := shanghaiWorld(t)
+	p := func(n string) string { return filepath.Join(dir, n) }
+	os.WriteFile(p("two.csv"), []byte("customer_id,phone,region\nTWO-1,021 6234 0001; 021 6234 0002,CN\nTWO-2,021 6234 0003;021 6234 0004,CN\n"), 0o644)
+	must("ingest", "customers", p("two.csv"))
+	os.WriteFile(p("dnc.txt"), []byte("21,62340002\n"), 0o644)
+	must("lists", "create", "cn_dnc", "--kind", "phone", "--channels", "call", "--purposes", "all", "--source", "national_registry")
+	must("import", "--list", "cn_dnc", "--format", "registry", "--rejected", p("dnc.rej"), p("dnc.txt"))
+	os.WriteFile(p("two_ids.csv"), []byte("customer_id\nTWO-1\nTWO-2\n"), 0o644)
+	must("segment", "define", "two", "--file", p("two_ids.csv"))
+	must("campaign", "create", "calls2", "--channel", "call", "--purpose", "direct_marketing", "--audience", "segment:two")
+	now := time.Now().UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 2, 0, 0, 0, time.UTC) // 10:00 in Shanghai
+	must("campaign", "run", "calls2", "--at", day.Format(time.RFC3339), "--out", p("f"), "--suppressed", p("s"), "--waterfall", p("w"), "--manifest", p("m"))
+	final, _ := os.ReadFile(p("f"))
+	supp, _ := os.ReadFile(p("s"))
+	if !strings.Contains(string(supp), "TWO-1,list:cn_dnc:national_registry") || string(final) != "customer_id,contact_point,name\nTWO-2,+862162340003,\n" {
+		t.Fatalf("final:\n%s\nsuppressed:\n%s", final, supp)
+	}
+}
