@@ -397,16 +397,24 @@ func (e *Engine) snapshotThreshold() int64 {
 
 // RefreshRFM scores the stored purchases as of at's UTC day with the
 // default options (five quantile levels, total spend, the default segment
-// table) and publishes the result: readers of RFM see the old scoring or
-// the new one, never a mix. As of a day on or after the latest event it
-// costs O(customers).
+// table), adds the lapsed list of the 30 days ending that day as segment
+// rfm:lapsed, and publishes the result: readers of RFM see the old
+// scoring or the new one, never a mix. The scores cost O(customers) as of
+// a day on or after the latest event; the lapsed list rebuilds the
+// aggregates as of the period's start from the stored events.
 func (e *Engine) RefreshRFM(ctx context.Context, at time.Time) (*rfm.Result, error) {
 	day := rfm.DayOf(at)
 	var res *rfm.Result
 	err := e.ReadPurchases(ctx, func(v PurchaseView) error {
 		l := v.Ledger
+		start := day - LapsedPeriodDays + 1
+		cfgs := []rfm.LedgerConfig{{Cutoff: start - 1, WindowStart: rfm.NoWindow}}
 		if l.MaxDay() > day {
-			l = v.Replay(rfm.LedgerConfig{Cutoff: day, WindowStart: rfm.NoWindow})[0]
+			cfgs = append(cfgs, rfm.LedgerConfig{Cutoff: day, WindowStart: rfm.NoWindow})
+		}
+		ls := v.Replay(cfgs...)
+		if len(ls) > 1 {
+			l = ls[1]
 		}
 		cur := v.Currency
 		if cur == "" {
@@ -414,7 +422,15 @@ func (e *Engine) RefreshRFM(ctx context.Context, at time.Time) (*rfm.Result, err
 		}
 		var err error
 		res, err = rfm.Score(v.Customers, l, rfm.Options{AsOf: day, MoneyExponent: rfm.CurrencyExponent(cur)})
-		return err
+		if err != nil {
+			return err
+		}
+		lp, err := rfm.FindLapsed(ls[0], l, start, day)
+		if err != nil {
+			return err
+		}
+		res = res.WithSegment(rfm.LapsedSlug, lp.NotBought)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -422,3 +438,6 @@ func (e *Engine) RefreshRFM(ctx context.Context, at time.Time) (*rfm.Result, err
 	e.PublishRFM(res)
 	return res, nil
 }
+
+// LapsedPeriodDays is the period of the refresh's rfm:lapsed list.
+const LapsedPeriodDays = 30
