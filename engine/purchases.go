@@ -302,6 +302,19 @@ type PurchaseBatch struct {
 // AppendPurchases makes the events durable and applies them; events whose
 // order key was seen before are counted once (earlier).
 func (e *Engine) AppendPurchases(ctx context.Context, b PurchaseBatch) (PurchaseOutcome, error) {
+	wait, err := e.AppendPurchasesAsync(ctx, b)
+	if err != nil {
+		return PurchaseOutcome{}, err
+	}
+	return wait()
+}
+
+// AppendPurchasesAsync queues the batch and returns at once; wait blocks
+// until it is durable and applied. Batches queued from one goroutine are
+// applied in the order queued, so a bulk ingest keeps several in flight
+// (their fsyncs shared) without changing which of two rows with one order
+// id counts.
+func (e *Engine) AppendPurchasesAsync(ctx context.Context, b PurchaseBatch) (wait func() (PurchaseOutcome, error), err error) {
 	n := len(b.Events)
 	rec := &record.PurchaseBatch{At: e.opts.Now().Unix(), Actor: e.opts.Actor, Source: b.Source, Currency: b.Currency,
 		Orders: make([]uint64, n), Customers: make([]uint64, n), Names: make([]string, n),
@@ -313,16 +326,37 @@ func (e *Engine) AppendPurchases(ctx context.Context, b PurchaseBatch) (Purchase
 			rec.Names[i] = string(ev.CustomerName)
 		}
 	}
-	seq, err := e.submit1(ctx, rec)
-	if err != nil {
-		return PurchaseOutcome{}, err
+	if e.closing.Load() {
+		return nil, ErrClosed
 	}
-	p := e.purchases()
-	p.omu.Lock()
-	out := p.outcomes[seq]
-	delete(p.outcomes, seq)
-	p.omu.Unlock()
-	return out, nil
+	if bp := e.broken.Load(); bp != nil {
+		return nil, *bp
+	}
+	r := &request{recs: []record.Record{rec}, done: make(chan response, 1)}
+	select {
+	case e.reqs <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-e.stopped:
+		return nil, ErrClosed
+	}
+	return func() (PurchaseOutcome, error) {
+		// Once queued, wait for the outcome even if ctx ends: the batch may
+		// be durable already.
+		resp := <-r.done
+		if resp.err != nil {
+			return PurchaseOutcome{}, resp.err
+		}
+		if resp.errs[0] != nil {
+			return PurchaseOutcome{}, unwrapDomain(resp.errs[0])
+		}
+		p := e.purchases()
+		p.omu.Lock()
+		out := p.outcomes[resp.first]
+		delete(p.outcomes, resp.first)
+		p.omu.Unlock()
+		return out, nil
+	}, nil
 }
 
 func (e *Engine) purchases() *purchases {

@@ -53,25 +53,41 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	t0 := time.Now()
 	bar := c.newProgress("ingest "+path, size)
 
-	// One submitter keeps batches in file order (the first of two rows with
-	// one order id is the one that counts) while reading and parsing go on.
+	// One goroutine queues batches in file order (the first of two rows
+	// with one order id is the one that counts) and keeps up to four in
+	// flight, so fsyncs are shared and reading goes on meanwhile.
 	type job struct{ events []rfm.Event }
-	jobs := make(chan job, 4)
+	jobs := make(chan job, 2)
+	waits := make(chan func() (engine.PurchaseOutcome, error), 4)
 	var total engine.PurchaseOutcome
 	errc := make(chan error, 1)
+	var qerr error
 	go func() {
-		var ferr error
+		defer close(waits)
 		for j := range jobs {
-			if ferr != nil {
+			if qerr != nil {
 				continue
 			}
-			out, err := e.AppendPurchases(ctx, engine.PurchaseBatch{Source: path, Currency: src.Parser.Currency, Events: j.events})
+			w, err := e.AppendPurchasesAsync(ctx, engine.PurchaseBatch{Source: path, Currency: src.Parser.Currency, Events: j.events})
 			if err != nil {
-				ferr = err
+				qerr = err
 				continue
+			}
+			waits <- w
+		}
+	}()
+	go func() {
+		var ferr error
+		for w := range waits {
+			out, err := w()
+			if err != nil && ferr == nil {
+				ferr = err
 			}
 			total.Applied += out.Applied
 			total.Duplicates += out.Duplicates
+		}
+		if ferr == nil {
+			ferr = qerr
 		}
 		errc <- ferr
 	}()
