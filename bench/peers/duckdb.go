@@ -99,6 +99,9 @@ func (d *DuckDB) Run(ctx context.Context, steps []Step, scriptPath string) (*Run
 	t0 := time.Now()
 	err := cmd.Run()
 	res := &RunResult{Seconds: time.Since(t0).Seconds(), Log: stdout.String() + stderr.String()}
+	if cmd.ProcessState != nil {
+		res.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	}
 	if err != nil {
 		return res, fmt.Errorf("peers: duckdb %s: %w\n%s", scriptPath, err, tail(stderr.String(), 4000))
 	}

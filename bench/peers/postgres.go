@@ -174,9 +174,12 @@ type StepTime struct {
 
 // RunResult is one timed script run.
 type RunResult struct {
-	Seconds float64    `json:"seconds"` // wall time of the client process
-	Steps   []StepTime `json:"steps"`
-	Log     string     `json:"-"`
+	Seconds float64 `json:"seconds"` // wall time of the client process
+	// CPUSeconds is the client process's user+system time (DuckDB: the
+	// whole engine, which runs in the node process; PostgreSQL: psql only).
+	CPUSeconds float64    `json:"cpu_seconds,omitempty"`
+	Steps      []StepTime `json:"steps"`
+	Log        string     `json:"-"`
 }
 
 // Run executes steps in one psql session (server-side COPY) and times it.

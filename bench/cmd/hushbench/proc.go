@@ -21,6 +21,7 @@ import (
 // procResult is one finished child process.
 type procResult struct {
 	Wall   float64 // seconds
+	CPU    float64 // user+system seconds of the child
 	MaxRSS int64   // bytes, from the child's rusage
 	Stdout []byte
 }
@@ -39,6 +40,7 @@ func runProc(ctx context.Context, log io.Writer, prog string, args ...string) (*
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			res.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
 		}
+		res.CPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	}
 	if err != nil {
 		return res, fmt.Errorf("%s %s: %w\n%s", filepath.Base(prog), strings.Join(args, " "), err, tailString(stderr.String(), 3000))

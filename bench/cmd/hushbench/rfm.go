@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hushcrm/hush/bench"
@@ -44,6 +45,7 @@ type inProcess struct {
 	Orders          int64      `json:"orders"`
 	Customers       int        `json:"customers"`
 	IngestSeconds   float64    `json:"ingest_seconds"`
+	IngestCPU       float64    `json:"ingest_cpu_seconds"` // user+system of this process during the ingest
 	OrdersPerSecond float64    `json:"ingest_orders_per_second"`
 	ScoreSeconds    []float64  `json:"rescore_seconds"` // Score: values, cut points, scores, segments, BSIs
 	ScoreMedian     float64    `json:"rescore_median_seconds"`
@@ -146,7 +148,7 @@ func runRFMBench(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return toolRun{}, err
 		}
-		return toolRun{Seconds: pr.Wall, MaxRSS: pr.MaxRSS}, nil
+		return toolRun{Seconds: pr.Wall, CPUSeconds: pr.CPU, MaxRSS: pr.MaxRSS}, nil
 	}}}
 	outs[ht.Tool] = hushOut
 	for _, p := range splitList(*peerList) {
@@ -178,7 +180,7 @@ func runRFMBench(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stderr, "  %.2fs\n", r.Seconds)
+			fmt.Fprintf(stderr, "  %.2fs wall, %.2fs CPU\n", r.Seconds, r.CPUSeconds)
 			rn.tr.Runs = append(rn.tr.Runs, r)
 		}
 	}
@@ -208,12 +210,15 @@ func splitList(s string) []string {
 }
 
 func medianOf(tr *toolResult, orders int64) *toolResult {
-	var s []float64
+	var s, c []float64
 	for _, r := range tr.Runs {
 		s = append(s, r.Seconds)
+		c = append(c, r.CPUSeconds)
 	}
 	slices.Sort(s)
+	slices.Sort(c)
 	tr.Median = s[len(s)/2]
+	tr.MedianCPU = c[len(c)/2]
 	tr.RowsPerS = float64(orders) / tr.Median
 	return tr
 }
@@ -258,6 +263,7 @@ func rfmInProcess(ctx context.Context, path, asOf string, orders int64, stderr i
 	l := rfm.NewLedger(rfm.LedgerConfig{Cutoff: day, WindowStart: rfm.NoWindow})
 	book := rfm.NewBook(0, l)
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	cpu0 := selfCPU()
 	t0 := time.Now()
 	src.Resolve = book.Customers
 	st, err := purchases.Read(ctx, src, nil, false, nil, func(ch *purchases.Chunk) error {
@@ -273,8 +279,9 @@ func rfmInProcess(ctx context.Context, path, asOf string, orders int64, stderr i
 	}
 	ip := &inProcess{Orders: st.Events, Customers: book.Customers.Len()}
 	ip.IngestSeconds = time.Since(t0).Seconds()
+	ip.IngestCPU = selfCPU() - cpu0
 	ip.OrdersPerSecond = float64(st.Events) / ip.IngestSeconds
-	fmt.Fprintf(stderr, "  %d orders in %.2fs (%.0f/s); re-scoring ...\n", st.Events, ip.IngestSeconds, ip.OrdersPerSecond)
+	fmt.Fprintf(stderr, "  %d orders in %.2fs (%.0f/s), %.2fs CPU; re-scoring ...\n", st.Events, ip.IngestSeconds, ip.OrdersPerSecond, ip.IngestCPU)
 	var res *rfm.Result
 	for range 3 {
 		runtime.GC()
@@ -341,7 +348,7 @@ func rfmDuckDB(ctx context.Context, file, asOf, dir, modules string) (*toolResul
 			return toolRun{}, err
 		}
 		os.Remove(db)
-		return toolRun{Seconds: res.Seconds, Steps: res.Steps}, nil
+		return toolRun{Seconds: res.Seconds, CPUSeconds: res.CPUSeconds, Steps: res.Steps}, nil
 	}
 	return tr, run, func() { d.Close() }, nil
 }
@@ -383,7 +390,7 @@ func rfmPandas(ctx context.Context, file, asOf, dir string, stderr io.Writer) (*
 			return toolRun{}, err
 		}
 		inner, _ := strconv.ParseFloat(strings.TrimSpace(string(pr.Stdout)), 64)
-		return toolRun{Seconds: pr.Wall, InnerSeconds: inner, MaxRSS: pr.MaxRSS}, nil
+		return toolRun{Seconds: pr.Wall, CPUSeconds: pr.CPU, InnerSeconds: inner, MaxRSS: pr.MaxRSS}, nil
 	}
 	return tr, run, nil
 }
@@ -467,21 +474,25 @@ func abs(x int) int {
 func printRFMReport(w io.Writer, rep *rfmReport) {
 	fmt.Fprintf(w, "RFM of %s (%d orders, %d customers, %.1f GB), as of %s\n\n", filepath.Base(rep.File), rep.Scenario.Orders, rep.Scenario.Customers, float64(rep.FileBytes)/1e9, rep.AsOf)
 	if ip := rep.InProcess; ip != nil {
-		fmt.Fprintf(w, "in process: ingest %d orders in %.2fs = %.2fM orders/s; re-score %d customers + segments + 6 BSIs: median %.3fs %v\n",
-			ip.Orders, ip.IngestSeconds, ip.OrdersPerSecond/1e6, ip.Customers, ip.ScoreMedian, ip.ScoreSeconds)
+		fmt.Fprintf(w, "in process: ingest %d orders in %.2fs = %.2fM orders/s (%.1fs CPU); re-score %d customers + segments + 6 BSIs: median %.3fs %v\n",
+			ip.Orders, ip.IngestSeconds, ip.OrdersPerSecond/1e6, ip.IngestCPU, ip.Customers, ip.ScoreMedian, ip.ScoreSeconds)
 		fmt.Fprintf(w, "memory: aggregates %d B + result %+v = %.1f B/customer; idempotency %.1f B/order; id dictionary %.1f B/customer\n\n",
 			ip.AggregateBytes, ip.Memory, ip.PerCustomer, ip.PerOrder, float64(ip.DictionaryBytes)/float64(ip.Customers))
 	}
 	if s := rep.Stored; s != nil {
 		fmt.Fprintf(w, "stored: hush ingest purchases %.2fs = %.2fM rows/s, peak RSS %d MB\n\n", s.Median, s.RowsPerS/1e6, s.Runs[0].MaxRSS>>20)
 	}
-	fmt.Fprintf(w, "%-28s %10s %14s %10s %s\n", "end to end (file → scores)", "median s", "orders/s", "× hush", "runs")
+	fmt.Fprintf(w, "%-28s %10s %14s %8s %12s %8s %s\n", "end to end (file → scores)", "median s", "orders/s", "× hush", "median CPU s", "× hush", "runs (wall/CPU s)")
 	for _, t := range rep.Tools {
 		var rs []string
 		for _, r := range t.Runs {
-			rs = append(rs, fmt.Sprintf("%.2f", r.Seconds))
+			rs = append(rs, fmt.Sprintf("%.1f/%.1f", r.Seconds, r.CPUSeconds))
 		}
-		fmt.Fprintf(w, "%-28s %10.2f %14.0f %10.2f %s\n", t.Tool, t.Median, t.RowsPerS, t.VsHush, strings.Join(rs, " "))
+		cpuRatio := 0.0
+		if h := rep.Tools[0].MedianCPU; h > 0 {
+			cpuRatio = t.MedianCPU / h
+		}
+		fmt.Fprintf(w, "%-28s %10.2f %14.0f %8.2f %12.2f %8.2f %s\n", t.Tool, t.Median, t.RowsPerS, t.VsHush, t.MedianCPU, cpuRatio, strings.Join(rs, " "))
 	}
 	if s := rep.Sample; s != nil {
 		fmt.Fprintf(w, "\nsame scores on a sample (every %d-th customer id, %d customers): differing %v\n", s.Every, s.Compared, s.Differ)
@@ -489,4 +500,13 @@ func printRFMReport(w io.Writer, rep *rfmReport) {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
 	}
+}
+
+// selfCPU is this process's user+system seconds so far.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }

@@ -27,6 +27,7 @@ type scrubFlags struct {
 // toolRun is one timed scrub by one tool.
 type toolRun struct {
 	Seconds      float64          `json:"seconds"`                 // wall time of the process
+	CPUSeconds   float64          `json:"cpu_seconds,omitempty"`   // user+system time of the process
 	InnerSeconds float64          `json:"inner_seconds,omitempty"` // what the tool reports itself
 	MaxRSS       int64            `json:"max_rss_bytes,omitempty"` // hush only
 	Steps        []peers.StepTime `json:"steps,omitempty"`         // peers only
@@ -35,18 +36,21 @@ type toolRun struct {
 
 // toolResult is everything about one tool.
 type toolResult struct {
-	Tool     string        `json:"tool"`
-	Load     []loadStep    `json:"load"` // untimed-in-the-scrub preparation
-	LoadSecs float64       `json:"load_seconds"`
-	Runs     []toolRun     `json:"runs"`
-	Median   float64       `json:"median_seconds"`
-	RowsPerS float64       `json:"rows_per_second"`
-	VsHush   float64       `json:"vs_hush"` // median / hush's median
-	Counts   bench.Counts  `json:"counts"`
-	Outputs  bench.Outputs `json:"outputs"`
-	Agrees   *bool         `json:"agrees_with_hush,omitempty"`
-	Mismatch string        `json:"mismatch,omitempty"`
-	fp       *bench.Fingerprint
+	Tool     string     `json:"tool"`
+	Load     []loadStep `json:"load"` // untimed-in-the-scrub preparation
+	LoadSecs float64    `json:"load_seconds"`
+	Runs     []toolRun  `json:"runs"`
+	Median   float64    `json:"median_seconds"`
+	// MedianCPU is the median user+system time (rfm: a fairer ratio than
+	// wall time on a machine shared with other jobs).
+	MedianCPU float64       `json:"median_cpu_seconds,omitempty"`
+	RowsPerS  float64       `json:"rows_per_second"`
+	VsHush    float64       `json:"vs_hush"` // median / hush's median
+	Counts    bench.Counts  `json:"counts"`
+	Outputs   bench.Outputs `json:"outputs"`
+	Agrees    *bool         `json:"agrees_with_hush,omitempty"`
+	Mismatch  string        `json:"mismatch,omitempty"`
+	fp        *bench.Fingerprint
 }
 
 type loadStep struct {
