@@ -94,6 +94,20 @@ func (c *Customers) AppendName(dst []byte, id uint32) []byte {
 	return append(dst, c.names[id]...)
 }
 
+// Names calls fn with a function that appends the external id of a dense
+// id, all under one read lock (printing millions of ids).
+func (c *Customers) Names(fn func(appendName func(dst []byte, id uint32) []byte)) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	fn(func(dst []byte, id uint32) []byte {
+		v := c.dict.Value(id)
+		if v&(1<<63) == 0 {
+			return strconv.AppendUint(dst, v, 10)
+		}
+		return append(dst, c.names[id]...)
+	})
+}
+
 // Key is the 64-bit key of dense id.
 func (c *Customers) Key(id uint32) uint64 {
 	c.mu.RLock()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -421,8 +420,13 @@ func AppendAmount(dst []byte, v int64, exp int) []byte {
 	}
 	var buf [24]byte
 	digits := strconv.AppendUint(buf[:0], u, 10)
-	for len(digits) <= exp {
-		digits = append([]byte{'0'}, digits...)
+	if len(digits) <= exp {
+		var pad [48]byte
+		n := exp + 1 - len(digits)
+		for i := range n {
+			pad[i] = '0'
+		}
+		digits = append(pad[:n], digits...)
 	}
 	if exp <= 0 {
 		return append(dst, digits...)
@@ -464,10 +468,20 @@ func CurrencyExponent(code string) int {
 // FormatAmountTrim is FormatAmount without a fraction of zeros: 472.00
 // prints as 472, 11.50 as 11.5.
 func FormatAmountTrim(v int64, exp int) string {
-	s := FormatAmount(v, exp)
+	return string(AppendAmountTrim(nil, v, exp))
+}
+
+// AppendAmountTrim appends FormatAmountTrim's text.
+func AppendAmountTrim(dst []byte, v int64, exp int) []byte {
+	start := len(dst)
+	dst = AppendAmount(dst, v, exp)
 	if exp > 0 {
-		s = strings.TrimRight(s, "0")
-		s = strings.TrimSuffix(s, ".")
+		for len(dst) > start && dst[len(dst)-1] == '0' {
+			dst = dst[:len(dst)-1]
+		}
+		if len(dst) > start && dst[len(dst)-1] == '.' {
+			dst = dst[:len(dst)-1]
+		}
 	}
-	return s
+	return dst
 }

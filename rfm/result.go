@@ -362,29 +362,19 @@ func (res *Result) buildIndexes(par int) {
 	})
 	res.attrs = make(map[string]*roaring64.BSI, len(AttributeNames))
 	var mu sync.Mutex
-	for _, name := range AttributeNames {
-		jobs = append(jobs, func() {
-			var get func(i int) int64
-			switch name {
-			case AttrRecencyDays:
-				get = func(i int) int64 { return int64(res.recency[i]) }
-			case AttrFrequency:
-				get = func(i int) int64 { return int64(res.frequency[i]) }
-			case AttrMonetary:
-				get = func(i int) int64 { return res.monetary[i] }
-			case AttrR:
-				get = func(i int) int64 { return int64(res.r[i]) }
-			case AttrF:
-				get = func(i int) int64 { return int64(res.f[i]) }
-			case AttrM:
-				get = func(i int) int64 { return int64(res.m[i]) }
-			}
-			bsi := buildBSI(res.scored, get)
-			mu.Lock()
-			res.attrs[name] = bsi
-			mu.Unlock()
-		})
+	put := func(name string, bsi *roaring64.BSI) {
+		mu.Lock()
+		res.attrs[name] = bsi
+		mu.Unlock()
 	}
+	jobs = append(jobs,
+		func() { put(AttrRecencyDays, buildBSI(res.scored, res.recency)) },
+		func() { put(AttrFrequency, buildBSI(res.scored, res.frequency)) },
+		func() { put(AttrMonetary, buildBSI(res.scored, res.monetary)) },
+		func() { put(AttrR, buildBSI(res.scored, res.r)) },
+		func() { put(AttrF, buildBSI(res.scored, res.f)) },
+		func() { put(AttrM, buildBSI(res.scored, res.m)) },
+	)
 	ch := make(chan job)
 	var wg sync.WaitGroup
 	for range max(par, 1) {
@@ -407,14 +397,14 @@ func (res *Result) buildIndexes(par int) {
 // from get, plane by plane from dense bitsets, in the library's own
 // encoding (two's complement over BitCount()+1 planes, the last one the
 // sign).
-func buildBSI(exist []uint64, get func(i int) int64) *roaring64.BSI {
+func buildBSI[T int32 | uint32 | int64 | uint8](exist []uint64, vals []T) *roaring64.BSI {
 	var lo, hi int64
 	first := true
 	for w, word := range exist {
 		for word != 0 {
 			i := w*64 + trailingZeros(word)
 			word &= word - 1
-			v := get(i)
+			v := int64(vals[i])
 			if first {
 				lo, hi, first = v, v, false
 			}
@@ -432,7 +422,7 @@ func buildBSI(exist []uint64, get func(i int) int64) *roaring64.BSI {
 			tz := trailingZeros(word)
 			i := w*64 + tz
 			word &= word - 1
-			enc := uint64(get(i)) & mask
+			enc := uint64(int64(vals[i])) & mask
 			bit := uint64(1) << tz
 			for enc != 0 {
 				p := trailingZeros(enc)

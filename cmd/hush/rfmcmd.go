@@ -394,37 +394,38 @@ func writeScores(path string, res *rfm.Result) error {
 		o.discard()
 		return err
 	}
-	cust := res.Customers()
 	var buf []byte
 	var werr error
-	res.Each(func(cs rfm.CustomerScore) bool {
-		buf = buf[:0]
-		offs := [10]int{}
-		buf = cust.AppendName(buf, cs.ID)
-		offs[1] = len(buf)
-		buf = strconv.AppendInt(buf, int64(cs.RecencyDays), 10)
-		offs[2] = len(buf)
-		buf = strconv.AppendUint(buf, uint64(cs.Frequency), 10)
-		offs[3] = len(buf)
-		buf = append(buf, rfm.FormatAmountTrim(cs.Monetary, res.Exponent)...)
-		offs[4] = len(buf)
-		buf = strconv.AppendInt(buf, int64(cs.R), 10)
-		offs[5] = len(buf)
-		buf = strconv.AppendInt(buf, int64(cs.F), 10)
-		offs[6] = len(buf)
-		buf = strconv.AppendInt(buf, int64(cs.M), 10)
-		offs[7] = len(buf)
-		buf = strconv.AppendInt(buf, int64(cs.RFMScore()), 10)
-		offs[8] = len(buf)
-		buf = append(buf, cs.Segment.Name...)
-		offs[9] = len(buf)
-		for i := range 9 {
-			fields[i] = buf[offs[i]:offs[i+1]]
-		}
-		if werr = w.WriteRecord(fields...); werr != nil {
-			return false
-		}
-		return true
+	res.Customers().Names(func(appendName func([]byte, uint32) []byte) {
+		res.Each(func(cs rfm.CustomerScore) bool {
+			buf = buf[:0]
+			offs := [10]int{}
+			buf = appendName(buf, cs.ID)
+			offs[1] = len(buf)
+			buf = strconv.AppendInt(buf, int64(cs.RecencyDays), 10)
+			offs[2] = len(buf)
+			buf = strconv.AppendUint(buf, uint64(cs.Frequency), 10)
+			offs[3] = len(buf)
+			buf = rfm.AppendAmountTrim(buf, cs.Monetary, res.Exponent)
+			offs[4] = len(buf)
+			buf = strconv.AppendInt(buf, int64(cs.R), 10)
+			offs[5] = len(buf)
+			buf = strconv.AppendInt(buf, int64(cs.F), 10)
+			offs[6] = len(buf)
+			buf = strconv.AppendInt(buf, int64(cs.M), 10)
+			offs[7] = len(buf)
+			buf = strconv.AppendInt(buf, int64(cs.RFMScore()), 10)
+			offs[8] = len(buf)
+			buf = append(buf, cs.Segment.Name...)
+			offs[9] = len(buf)
+			for i := range 9 {
+				fields[i] = buf[offs[i]:offs[i+1]]
+			}
+			if werr = w.WriteRecord(fields...); werr != nil {
+				return false
+			}
+			return true
+		})
 	})
 	if werr == nil {
 		werr = w.Flush()
