@@ -157,9 +157,10 @@ const (
 // Ledger holds the per-customer aggregates of the events fed to it.
 type Ledger struct {
 	cfg      LedgerConfig
-	aggs     []Aggregate
-	excluded int64 // events after the cutoff
-	maxDay   Day   // latest event day counted
+	chunks   [][]Aggregate // see at
+	n        int           // customers with a slot
+	excluded int64         // events after the cutoff
+	maxDay   Day           // latest event day counted
 	minDay   Day
 	events   int64
 	touch    uint32 // keeps applyBatch's prefetch loads alive
@@ -174,14 +175,14 @@ func NewLedger(cfg LedgerConfig) *Ledger {
 func (l *Ledger) Config() LedgerConfig { return l.cfg }
 
 // Len is the number of customers the ledger has a slot for.
-func (l *Ledger) Len() int { return len(l.aggs) }
+func (l *Ledger) Len() int { return l.n }
 
 // Aggregate returns customer id's aggregate.
 func (l *Ledger) Aggregate(id uint32) Aggregate {
-	if int(id) >= len(l.aggs) {
+	if int(id) >= l.n {
 		return Aggregate{}
 	}
-	return l.aggs[id]
+	return *l.at(id)
 }
 
 // Excluded counts events after the cutoff.
@@ -193,22 +194,31 @@ func (l *Ledger) Events() int64 { return l.events }
 // MaxDay is the latest event day applied (NoWindow when none).
 func (l *Ledger) MaxDay() Day { return l.maxDay }
 
-// Bytes is the aggregates' memory.
-func (l *Ledger) Bytes() int { return cap(l.aggs) * 24 }
+// Compact is a no-op kept for callers: aggregates live in fixed chunks,
+// so there is no slack to drop beyond the last chunk.
+func (l *Ledger) Compact() {}
 
-// grow makes room for n customers, doubling the capacity when it must grow
-// (never shrinking; new aggregates are zero).
+// Bytes is the aggregates' memory.
+func (l *Ledger) Bytes() int { return len(l.chunks) * aggChunk * 24 }
+
+// Aggregates live in chunks of aggChunk: growing never copies (a copy of a
+// 240 MB array per growth step cost seconds at 10M customers), and the
+// slack is at most one chunk.
+const (
+	aggChunkBits = 16
+	aggChunk     = 1 << aggChunkBits
+)
+
+func (l *Ledger) at(id uint32) *Aggregate {
+	return &l.chunks[id>>aggChunkBits][id&(aggChunk-1)]
+}
+
+// grow makes room for n customers (new aggregates are zero).
 func (l *Ledger) grow(n int) {
-	if n <= len(l.aggs) {
-		return
+	for len(l.chunks)*aggChunk < n {
+		l.chunks = append(l.chunks, make([]Aggregate, aggChunk))
 	}
-	if n > cap(l.aggs) {
-		next := make([]Aggregate, n, max(n, 2*cap(l.aggs), 1024))
-		copy(next, l.aggs)
-		l.aggs = next
-		return
-	}
-	l.aggs = l.aggs[:n]
+	l.n = max(l.n, n)
 }
 
 // apply adds one deduplicated event for dense customer id.
@@ -217,10 +227,10 @@ func (l *Ledger) apply(id uint32, e *Event) {
 		l.excluded++
 		return
 	}
-	if int(id) >= len(l.aggs) {
+	if int(id) >= l.n {
 		l.grow(int(id) + 1)
 	}
-	a := &l.aggs[id]
+	a := l.at(id)
 	l.events++
 	if e.Day > l.maxDay {
 		l.maxDay = e.Day
@@ -393,7 +403,7 @@ func (l *Ledger) applyBatch(cid []uint32, events []Event, keep []bool) {
 	// Touch every aggregate first: independent loads, all in flight.
 	var sink uint32
 	for _, id := range cid {
-		sink += l.aggs[id].Orders
+		sink += l.at(id).Orders
 	}
 	l.touch = sink
 	j := 0

@@ -34,8 +34,8 @@ func FindLapsed(before, after *Ledger, start, end Day) (*Lapsed, error) {
 	exp := make([]uint64, words)
 	bought := make([]uint64, words)
 	not := make([]uint64, words)
-	for i := range before.aggs {
-		a := &before.aggs[i]
+	for i := range before.n {
+		a := before.at(uint32(i))
 		k := int64(a.AllOrders)
 		if k < 2 {
 			continue

@@ -174,7 +174,7 @@ func Score(book *Customers, l *Ledger, opts Options) (*Result, error) {
 		var local int64
 		var scored int
 		for i := lo; i < hi; i++ {
-			a := &l.aggs[i]
+			a := l.at(uint32(i))
 			if a.AllOrders == 0 {
 				continue
 			}

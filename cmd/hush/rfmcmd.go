@@ -311,6 +311,9 @@ func (f *rfmFlags) oneShot(ctx context.Context, c *cli, cfgs ...rfm.LedgerConfig
 	if err := rej.commit(); err != nil {
 		return nil, nil, st, err
 	}
+	for _, l := range book.Ledgers() {
+		l.Compact()
+	}
 	return book, src, st, nil
 }
 

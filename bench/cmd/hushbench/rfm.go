@@ -277,6 +277,7 @@ func rfmInProcess(ctx context.Context, path, asOf string, orders int64, stderr i
 	if err != nil {
 		return nil, err
 	}
+	l.Compact()
 	ip := &inProcess{Orders: st.Events, Customers: book.Customers.Len()}
 	ip.IngestSeconds = time.Since(t0).Seconds()
 	ip.IngestCPU = selfCPU() - cpu0
