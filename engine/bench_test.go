@@ -76,7 +76,7 @@ func BenchmarkCheck(b *testing.B) {
 }
 
 // benchEngine opens an engine on a WAL in a temp dir; both close with b.
-func benchEngine(b *testing.B, opts wal.Options) (*Engine, *wal.WAL) {
+func benchEngine(b testing.TB, opts wal.Options) (*Engine, *wal.WAL) {
 	b.Helper()
 	j, err := wal.Open(b.TempDir(), opts)
 	if err != nil {

@@ -37,7 +37,7 @@ var (
 	campaignWorld10M  *campaignWorld
 )
 
-func buildCampaignWorld(b *testing.B, n int) *campaignWorld {
+func buildCampaignWorld(b testing.TB, n int) *campaignWorld {
 	ctx := context.Background()
 	e, _ := benchEngine(b, wal.Options{NoSync: true})
 	at := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC) // 10:00 in New York

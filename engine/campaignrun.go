@@ -275,15 +275,49 @@ func (e *Engine) PlanCampaign(name string, at time.Time, rules campaigns.Rules, 
 	return e.PlanSpec(c.Spec, at, rules, dry)
 }
 
+// optimisticPlans is how many times a plan is computed beside the writer
+// before it is computed on it.
+const optimisticPlans = 3
+
 // PlanSpec is PlanCampaign for a spec that need not be stored.
+//
+// A plan reads the lists, the directory, the scoring and the contact
+// history one after the other. It is one consistent view of the state
+// when no record was applied between its first read and its last, so it
+// is computed beside the writer (writes go on) and kept only if the
+// journal position did not move meanwhile; after optimisticPlans tries
+// under a steady stream of writes it is computed on the writer goroutine,
+// where nothing can be applied until it is done.
 func (e *Engine) PlanSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rules, dry bool) (*RunPlan, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	for range optimisticPlans {
+		before := e.Applied()
+		rp, err := e.planSpec(spec, at, rules, dry, before, false)
+		if e.Applied() == before {
+			return rp, err
+		}
+	}
+	var rp *RunPlan
+	var err error
+	cerr := e.control(context.Background(), func() error {
+		rp, err = e.planSpec(spec, at, rules, dry, e.applied, true)
+		return nil
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	return rp, err
+}
+
+// planSpec computes a plan on the state as it is at version (onWriter:
+// called on the writer goroutine, which must not wait for itself).
+func (e *Engine) planSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rules, dry bool, version journal.Seq, onWriter bool) (*RunPlan, error) {
 	res := e.SegmentResolverAt(at)
 	st := res.State()
 	dir := st.Directory
-	rp := &RunPlan{Spec: spec, At: at, Directory: dir, Run: uint64(e.Applied())}
+	rp := &RunPlan{Spec: spec, At: at, Directory: dir, Run: uint64(version)}
 	if spec.Channel == suppression.Call {
 		var ages []campaigns.ListAge
 		e.Read(func(s *suppression.Store, _ journal.Seq) error {
@@ -363,7 +397,7 @@ func (e *Engine) PlanSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rul
 	// its dictionary, which the writer grows: read them there, once.
 	if outside := roaring64.AndNot(rp.Plan.Suppressed, dir.All()); !outside.IsEmpty() {
 		rp.names = map[uint32]string{}
-		err := e.control(context.Background(), func() error {
+		names := func() error {
 			ids := e.customerIDs()
 			for it := outside.Iterator(); it.HasNext(); {
 				id := uint32(it.Next())
@@ -372,8 +406,10 @@ func (e *Engine) PlanSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rul
 				}
 			}
 			return nil
-		})
-		if err != nil {
+		}
+		if onWriter {
+			names()
+		} else if err := e.control(context.Background(), names); err != nil {
 			return nil, err
 		}
 	}
