@@ -20,7 +20,17 @@ type outFile struct {
 	path string
 	f    *os.File
 	bw   *bufio.Writer
+
+	// Writeback: every writebackEvery bytes that reach the file, the
+	// kernel is asked to start writing them to disk. Otherwise a big
+	// output stays dirty in the page cache (the kernel starts on its own
+	// only at 10 % of memory) and the fsync in commit waits for all of it
+	// at the end: ≈ 1 s for the 0.9 GB of a 10M-row scrub.
+	written, hinted int64
+	writebackEvery  int64
 }
+
+const defaultWritebackEvery = 32 << 20
 
 func createOut(path string) (*outFile, error) {
 	if path == "" {
@@ -31,10 +41,18 @@ func createOut(path string) (*outFile, error) {
 	if err != nil {
 		return nil, &userError{fmt.Errorf("cannot write %s: %w", path, err)}
 	}
-	return &outFile{path: path, f: f, bw: bufio.NewWriterSize(f, 1<<20)}, nil
+	return &outFile{path: path, f: f, bw: bufio.NewWriterSize(f, 1<<20), writebackEvery: defaultWritebackEvery}, nil
 }
 
-func (o *outFile) Write(p []byte) (int, error) { return o.bw.Write(p) }
+func (o *outFile) Write(p []byte) (int, error) {
+	n, err := o.bw.Write(p)
+	o.written += int64(n)
+	if inFile := o.written - int64(o.bw.Buffered()); inFile-o.hinted >= o.writebackEvery {
+		startWriteback(o.f, o.hinted, inFile-o.hinted)
+		o.hinted = inFile
+	}
+	return n, err
+}
 
 func (o *outFile) writer() io.Writer {
 	if o == nil {
