@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -325,10 +324,13 @@ func (s *Server) listImport(c *gin.Context) {
 	if !ok {
 		return
 	}
-	// One core stays free for live checks while a big file is parsed.
 	opts := importer.Options{Format: format, Column: c.Query("column"), ExpiresColumn: c.Query("expires_column"), Mode: mode,
-		Normalizer: s.d.Normalizer, Source: "upload:" + defaultStr(c.Query("filename"), j.ID), Workers: max(1, runtime.GOMAXPROCS(0)-1)}
+		Normalizer: s.d.Normalizer, Source: "upload:" + defaultStr(c.Query("filename"), j.ID)}
 	s.jobs.run(j, func(ctx context.Context) (any, map[string]string, error) {
+		// One P stays free for live checks while a big file is parsed
+		// and sorted (a second one is added on a one-P server).
+		opts.Workers = s.cores.acquire()
+		defer s.cores.release()
 		in, err := os.Open(path)
 		if err != nil {
 			return nil, nil, err

@@ -47,6 +47,7 @@ type Server struct {
 	inflight chan struct{}
 	draining atomic.Bool
 	checkers sync.Pool // *checker
+	cores    importCores
 }
 
 // New builds the server. It answers /healthz at once, and everything

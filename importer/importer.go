@@ -53,7 +53,7 @@ type Options struct {
 	Normalizer    *contactkey.Normalizer
 	Source        string // the input's name (file path) for errors and the audit trail
 	Delimiter     byte   // CSV delimiter (default ',')
-	Workers       int    // registry parsing goroutines (default GOMAXPROCS)
+	Workers       int    // registry parsing and sorting goroutines (default GOMAXPROCS)
 	// Progress, if set, is called from time to time with the bytes read.
 	Progress func(bytesRead int64)
 }
@@ -150,7 +150,7 @@ func Run(ctx context.Context, e *engine.Engine, list string, in io.Reader, rejec
 	if res.Rows == 0 && opts.Mode == suppression.Replace {
 		return res, fmt.Errorf("%s: %w: a full import of an empty file would empty list %q", opts.Source, ErrNoRows, list)
 	}
-	keys, expires = sortKeys(keys, expires)
+	keys, expires = sortKeys(keys, expires, opts.Workers)
 	res.Unique = uint64(len(keys))
 
 	im, err := e.BeginImport(ctx, list, opts.Mode, opts.Source)
@@ -174,9 +174,12 @@ func Run(ctx context.Context, e *engine.Engine, list string, in io.Reader, rejec
 
 // sortKeys sorts and deduplicates keys (keeping, for duplicates with
 // expiries, the longest-lived: an entry with no expiry outlives any date).
-func sortKeys(keys []uint64, expires []int64) ([]uint64, []int64) {
+func sortKeys(keys []uint64, expires []int64, workers int) ([]uint64, []int64) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	if expires == nil {
-		radixSort(keys, make([]uint64, len(keys)))
+		radixSortWorkers(keys, make([]uint64, len(keys)), workers)
 		return dedupSorted(keys), nil
 	}
 	idx := make([]int, len(keys))
@@ -408,9 +411,10 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 	if readErr != nil {
 		return nil, fmt.Errorf("%s: %w", opts.Source, readErr)
 	}
-	keys := make([]uint64, 0, total)
+	keys := make([]uint64, total)
+	off := 0
 	for i, p := range parts {
-		keys = append(keys, p...)
+		off += copyYielding(keys[off:], p)
 		parts[i] = nil
 	}
 	return keys, werr

@@ -14,7 +14,11 @@ import (
 // counting pass), and the buckets are sorted in parallel with an LSD radix
 // sort over the lower bytes. Bytes that are the same in every key are
 // skipped, so phone numbers (< 2^50) cost 5-6 passes, not 8.
-func radixSort(keys, tmp []uint64) {
+func radixSort(keys, tmp []uint64) { radixSortWorkers(keys, tmp, runtime.GOMAXPROCS(0)) }
+
+// radixSortWorkers is radixSort on at most workers goroutines: a
+// server-side import keeps to its share of the cores (Options.Workers).
+func radixSortWorkers(keys, tmp []uint64, workers int) {
 	if len(keys) < 256 {
 		insertionSort(keys)
 		return
@@ -28,8 +32,7 @@ func radixSort(keys, tmp []uint64) {
 	if differ == 0 {
 		return
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if workers == 1 || len(keys) < 1<<20 || bits.Len64(differ) <= 8 {
+	if workers <= 1 || len(keys) < 1<<20 || bits.Len64(differ) <= 8 {
 		lsd(keys, tmp[:len(keys)], differ, 64)
 		return
 	}
@@ -71,7 +74,7 @@ func radixSort(keys, tmp []uint64) {
 		}()
 	}
 	wg.Wait()
-	copy(keys, tmp[:len(keys)])
+	copyYielding(keys, tmp[:len(keys)])
 }
 
 // lsd sorts keys on the bytes that start below limit and differ, using tmp
@@ -105,7 +108,7 @@ func lsd(keys, tmp []uint64, differ uint64, limit uint) {
 		src, dst = dst, src
 	}
 	if &src[0] != &keys[0] {
-		copy(keys, src)
+		copyYielding(keys, src)
 	}
 }
 

@@ -1,0 +1,26 @@
+package importer
+
+import "runtime"
+
+// copyChunk is how many keys copyYielding moves between yields: 512 KiB,
+// well under a millisecond even while the pages are first touched.
+const copyChunk = 1 << 16
+
+// copyYielding is copy(dst, src) for slices of hundreds of megabytes on a
+// server that also answers checks. One copy of a 50M-key slice is a single
+// memmove, which the Go scheduler cannot preempt (assembly has no async
+// safe points): on a busy core, with the page faults of fresh memory, it
+// held the only P for seconds while checks waited (bench/RESULTS.md, live
+// service). Copying in chunks with a yield between them bounds that to a
+// chunk. It returns the number of elements copied, as copy does.
+func copyYielding(dst, src []uint64) int {
+	n := min(len(dst), len(src))
+	for off := 0; off < n; off += copyChunk {
+		end := min(off+copyChunk, n)
+		copy(dst[off:end], src[off:end])
+		if end < n {
+			runtime.Gosched()
+		}
+	}
+	return n
+}
