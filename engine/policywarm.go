@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+
 	"github.com/hushcrm/hush/journal"
 	"github.com/hushcrm/hush/record"
 	"github.com/hushcrm/hush/suppression"
@@ -55,4 +57,30 @@ func (e *Engine) warmPolicies() {
 	}
 	e.policies.Store(next)
 	e.policyMu.Unlock()
+}
+
+// WarmPolicies compiles the policies of scopes now, so the first checks
+// of a freshly started server find them ready instead of all waiting for
+// the same unions of millions of entries on first use. Scopes over the
+// same lists share their unions, so warming many costs little more than
+// warming one.
+func (e *Engine) WarmPolicies(scopes []suppression.Scope) error {
+	for _, scope := range scopes {
+		if _, _, err := e.Policy(scope); err != nil {
+			return fmt.Errorf("warm policy %s/%s: %w", scope.Channel, scope.Purpose, err)
+		}
+	}
+	return nil
+}
+
+// FirstPartyScopes are the scopes of every channel and standard purpose
+// without a sponsor: what a server warms before it reports ready.
+func FirstPartyScopes() []suppression.Scope {
+	var scopes []suppression.Scope
+	for ch := suppression.Call; suppression.ChannelSet(ch)&suppression.AllChannels != 0; ch <<= 1 {
+		for _, p := range suppression.StandardPurposes {
+			scopes = append(scopes, suppression.Scope{Channel: ch, Purpose: p})
+		}
+	}
+	return scopes
 }

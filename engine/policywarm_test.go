@@ -43,3 +43,34 @@ func journalSeq(h *harness) (v journal.Seq) {
 	h.e.Read(func(st *suppression.Store, _ journal.Seq) error { v = journal.Seq(st.ListsVersion()); return nil })
 	return v
 }
+
+// A server warms every first-party scope before it reports ready: the
+// policies are in the cache, and lists applying to several scopes share
+// their unions.
+func TestWarmPoliciesFillsTheCache(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	defer h.close()
+	h.createList("dnc", contactkey.KindPhone, "call,sms", "all", "national_registry")
+	h.createList("lit", contactkey.KindPhone, "call", "all", "litigator")
+	h.createList("co", contactkey.KindPhone, "all", "direct_marketing", "customer_request")
+	h.importKeys("dnc", suppression.Replace, []uint64{12025550100, 12025550101})
+	scopes := FirstPartyScopes()
+	if len(scopes) != 5*len(suppression.StandardPurposes) {
+		t.Fatalf("%d first-party scopes, want every channel × standard purpose", len(scopes))
+	}
+	if err := h.e.WarmPolicies(scopes); err != nil {
+		t.Fatal(err)
+	}
+	c := h.e.policies.Load()
+	if c == nil {
+		t.Fatal("no policies cached after warming")
+	}
+	for _, s := range scopes {
+		if _, ok := c.m[s]; !ok {
+			t.Fatalf("scope %s/%s not warmed", s.Channel, s.Purpose)
+		}
+	}
+	if h.allowed(suppression.Scope{Channel: suppression.Call, Purpose: suppression.DirectMarketing}, phone(12025550100)) {
+		t.Fatal("a warmed policy answers allowed for a listed number")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hushcrm/hush/config"
+	"github.com/hushcrm/hush/engine"
 	"github.com/hushcrm/hush/httpapi"
 )
 
@@ -145,6 +146,13 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		<-served
 		return err
 	}
+	// The first checks would otherwise all wait for the lists' unions,
+	// built on first use: build them before saying ready.
+	warmStart := time.Now()
+	if err := e.WarmPolicies(engine.FirstPartyScopes()); err != nil {
+		c.logf("warming policies: %v (they compile on first use)", err)
+	}
+	c.logf("policies warmed in %s", time.Since(warmStart).Round(time.Millisecond))
 	srv.Ready(e)
 	c.logf("ready: state at version %d recovered in %s", e.Applied(), time.Since(start).Round(time.Millisecond))
 	stopJobs, err := startJobs(c, sc, e)
