@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Seq is the position of a record in the log: the first record is 1, and
@@ -67,3 +68,23 @@ func (e *CorruptionError) Error() string {
 }
 
 func (e *CorruptionError) Unwrap() error { return e.Err }
+
+// Shared is a journal that other processes append to as well (a fleet of
+// hush instances on one Redis stream: journal/redisstream). The log has one
+// global order; Append returns where the caller's records landed in it, and
+// records before that which the caller has not seen were written by others.
+// An engine over a Shared journal applies every record, its own and the
+// others', in log order, so all instances converge to the same state.
+//
+// LastSeq and FirstSeq report what the last successful round trip saw;
+// Replay reads up to the end of the log at the time of the call.
+type Shared interface {
+	Journal
+
+	// Await blocks until the log holds a record after `after`, ctx ends or
+	// wait has passed, and returns the last sequence number it saw (after
+	// itself when nothing new came). A nil error means the backend answered:
+	// the caller's view was current at the time of the call, which is what
+	// bounds staleness when the backend becomes unreachable.
+	Await(ctx context.Context, after Seq, wait time.Duration) (last Seq, err error)
+}
