@@ -39,6 +39,7 @@ type httpFlags struct {
 	importNumbers     int64
 	seed              uint64
 	redisServer       string
+	only              string
 }
 
 type httpRun struct {
@@ -89,6 +90,7 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Int64Var(&f.importNumbers, "import", 50_000_000, "numbers in the registry imported while checks run (0: skip)")
 	fs.Uint64Var(&f.seed, "seed", bench.DefaultSeed, "seed of the lists and queries")
 	fs.StringVar(&f.redisServer, "redis-server", "redis-server", "redis-server binary")
+	fs.StringVar(&f.only, "only", "", "run only this test: get or post (default: both)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -246,6 +248,15 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		reqs  func(string) [][]byte
 		per   float64 // checks per request
 	}{{"GET /v1/check", f.conns, gets, 1}, {fmt.Sprintf("POST /v1/check x%d", f.batch), f.batchConns, posts, float64(f.batch)}}
+	switch f.only {
+	case "":
+	case "get":
+		tests = tests[:1]
+	case "post":
+		tests = tests[1:]
+	default:
+		return fmt.Errorf("-only %q: want get or post", f.only)
+	}
 	// Warm up both servers (connections, compiled policies, page
 	// faults): the first check of a scope compiles its policy, which over
 	// millions of entries takes a moment.
