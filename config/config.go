@@ -24,7 +24,22 @@ type Config struct {
 	Progress bool
 	// Now is the clock; tests set it.
 	Now func() time.Time
+
+	// Redis, when enabled (--redis, --redis-sentinel, --redis-cluster),
+	// holds the state instead of DataDir: the fleet's shared log.
+	Redis Redis
+	// SecretFile (--secret, HUSH_SECRET_FILE, secret_file) is the hashing
+	// secret in Redis mode: created (0600) when the shared log is empty,
+	// required otherwise. It is never stored in Redis.
+	SecretFile string
+	// MaxStaleness (--max-staleness, HUSH_MAX_STALENESS, max_staleness):
+	// in Redis mode, how long checks go on answering from memory after the
+	// last contact with Redis before they fail closed (stale_state).
+	MaxStaleness time.Duration
 }
+
+// DefaultMaxStaleness is max_staleness when nothing else is said.
+const DefaultMaxStaleness = 60 * time.Second
 
 // Defaults are the values used when nothing else is said.
 func Defaults() Config {
@@ -35,6 +50,7 @@ func Defaults() Config {
 		SegmentBytes:  128 << 20,
 		Progress:      true,
 		Now:           time.Now,
+		MaxStaleness:  DefaultMaxStaleness,
 	}
 }
 
@@ -73,7 +89,17 @@ func (c *Config) FromEnv(lookup func(string) (string, bool)) error {
 		}
 		c.SnapshotBytes = n
 	}
-	return nil
+	if v, ok := lookup("HUSH_SECRET_FILE"); ok && v != "" {
+		c.SecretFile = v
+	}
+	if v, ok := lookup("HUSH_MAX_STALENESS"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%w: HUSH_MAX_STALENESS=%q: want a duration such as 60s", ErrInvalid, v)
+		}
+		c.MaxStaleness = d
+	}
+	return c.Redis.fromEnv(lookup)
 }
 
 // Validate checks the settings that do not need other packages. The region
@@ -96,7 +122,30 @@ func (c *Config) Validate() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if err := c.Redis.Validate(); err != nil {
+		return err
+	}
+	if c.MaxStaleness <= 0 {
+		return fmt.Errorf("%w: --max-staleness (max_staleness) %s: must be positive", ErrInvalid, c.MaxStaleness)
+	}
+	if c.Redis.Enabled() {
+		if strings.TrimSpace(c.SecretFile) == "" {
+			return fmt.Errorf("%w: --secret FILE (secret_file, HUSH_SECRET_FILE) is required with %s: the hashing secret is never stored in Redis; every instance of the fleet reads the same file (created 0600 when the log is empty)", ErrInvalid, redisFlag(&c.Redis))
+		}
+	} else if c.SecretFile != "" {
+		return fmt.Errorf("%w: --secret %s is for Redis mode (--redis, --redis-sentinel, --redis-cluster); the embedded mode keeps its secret in %s/secret.key", ErrInvalid, c.SecretFile, c.DataDir)
+	}
 	return nil
+}
+
+func redisFlag(r *Redis) string {
+	switch r.Mode() {
+	case "sentinel":
+		return "--redis-sentinel"
+	case "cluster":
+		return "--redis-cluster"
+	}
+	return "--redis"
 }
 
 func parseBytes(s string) (int64, error) {

@@ -54,6 +54,10 @@ type Server struct {
 	// RFMK is the smallest group an RFM report shows exactly (k-anonymity);
 	// smaller groups read "<k".
 	RFMK int
+
+	// Purchases is ingest.purchases: purchase events consumed from a
+	// Redis stream (Redis mode only).
+	Purchases PurchaseStream
 }
 
 // ServerDefaults are the serve settings used when nothing else is said.
@@ -106,6 +110,41 @@ type fileConfig struct {
 		Refresh string `yaml:"refresh"`
 		K       *int   `yaml:"k"`
 	} `yaml:"rfm"`
+	Redis struct {
+		URL      string `yaml:"url"`
+		Sentinel struct {
+			Master string   `yaml:"master"`
+			Addrs  []string `yaml:"addrs"`
+		} `yaml:"sentinel"`
+		Cluster struct {
+			Addrs []string `yaml:"addrs"`
+		} `yaml:"cluster"`
+		Username     string `yaml:"username"`
+		Password     string `yaml:"password"`
+		PasswordFile string `yaml:"password_file"`
+		TLS          struct {
+			CA                 string `yaml:"ca"`
+			Cert               string `yaml:"cert"`
+			Key                string `yaml:"key"`
+			ServerName         string `yaml:"server_name"`
+			InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+		} `yaml:"tls"`
+		Namespace    string `yaml:"namespace"`
+		WaitReplicas *int   `yaml:"wait_replicas"`
+		WaitTimeout  string `yaml:"wait_timeout"`
+	} `yaml:"redis"`
+	MaxStaleness string `yaml:"max_staleness"`
+	SecretFile   string `yaml:"secret_file"`
+	Ingest       struct {
+		Purchases struct {
+			Stream     string `yaml:"stream"`
+			Group      string `yaml:"group"`
+			Consumer   string `yaml:"consumer"`
+			DeadLetter string `yaml:"dead_letter"`
+			Currency   string `yaml:"currency"`
+			Batch      *int   `yaml:"batch"`
+		} `yaml:"purchases"`
+	} `yaml:"ingest"`
 	SMS struct {
 		AuthToken  string `yaml:"auth_token"`
 		WebhookURL string `yaml:"webhook_url"`
@@ -146,6 +185,39 @@ func LoadServerFile(path string, c *Config, s *Server) error {
 	if fc.RFM.K != nil {
 		s.RFMK = *fc.RFM.K
 	}
+	r := &c.Redis
+	setStr(&r.URL, fc.Redis.URL)
+	setStr(&r.SentinelMaster, fc.Redis.Sentinel.Master)
+	if len(fc.Redis.Sentinel.Addrs) > 0 {
+		r.SentinelAddrs = fc.Redis.Sentinel.Addrs
+	}
+	if len(fc.Redis.Cluster.Addrs) > 0 {
+		r.ClusterAddrs = fc.Redis.Cluster.Addrs
+	}
+	setStr(&r.Username, fc.Redis.Username)
+	setStr(&r.Password, fc.Redis.Password)
+	setStr(&r.PasswordFile, fc.Redis.PasswordFile)
+	setStr(&r.TLSCAFile, fc.Redis.TLS.CA)
+	setStr(&r.TLSCertFile, fc.Redis.TLS.Cert)
+	setStr(&r.TLSKeyFile, fc.Redis.TLS.Key)
+	setStr(&r.TLSServerName, fc.Redis.TLS.ServerName)
+	if fc.Redis.TLS.InsecureSkipVerify {
+		r.TLSInsecureSkipVerify = true
+	}
+	setStr(&r.Namespace, fc.Redis.Namespace)
+	if fc.Redis.WaitReplicas != nil {
+		r.WaitReplicas = *fc.Redis.WaitReplicas
+	}
+	setStr(&c.SecretFile, fc.SecretFile)
+	ps := &s.Purchases
+	setStr(&ps.Stream, fc.Ingest.Purchases.Stream)
+	setStr(&ps.Group, fc.Ingest.Purchases.Group)
+	setStr(&ps.Consumer, fc.Ingest.Purchases.Consumer)
+	setStr(&ps.DeadLetter, fc.Ingest.Purchases.DeadLetter)
+	setStr(&ps.Currency, fc.Ingest.Purchases.Currency)
+	if fc.Ingest.Purchases.Batch != nil {
+		ps.Batch = *fc.Ingest.Purchases.Batch
+	}
 	for _, b := range []struct {
 		key string
 		v   string
@@ -179,6 +251,8 @@ func LoadServerFile(path string, c *Config, s *Server) error {
 		{"timeouts.idle", fc.Timeouts.Idle, &s.IdleTimeout},
 		{"timeouts.shutdown", fc.Timeouts.Shutdown, &s.ShutdownTimeout},
 		{"jobs.retention", fc.Jobs.Retention, &s.JobRetention},
+		{"redis.wait_timeout", fc.Redis.WaitTimeout, &c.Redis.WaitTimeout},
+		{"max_staleness", fc.MaxStaleness, &c.MaxStaleness},
 	} {
 		if d.v == "" {
 			continue
@@ -235,7 +309,7 @@ func (s *Server) FromEnv(lookup func(string) (string, bool)) error {
 		}
 		s.ShutdownTimeout = d
 	}
-	return nil
+	return s.Purchases.fromEnv(lookup)
 }
 
 // Validate checks the serve settings and fills PublicURL and SMSWebhookURL.

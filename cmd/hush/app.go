@@ -177,6 +177,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintf(w, "\nevery command takes --data DIR (default ./hush-data), --region CC (default US), --json\n")
+	fmt.Fprintf(w, "or, on a fleet's shared state, --redis URL | --redis-sentinel MASTER@host:port,... | --redis-cluster host:port,... with --secret FILE\n")
 	fmt.Fprintf(w, "check, optout, lists, import, scrub, keys, accesslog and token also take --server URL --key KEY\n")
 	fmt.Fprintf(w, "exit codes: 0 ok, 1 user error, 2 internal error, 3 suppressed (check)\n")
 }
@@ -192,6 +193,7 @@ func (c *cli) flags(name, synopsis string) *flag.FlagSet {
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress output")
 	fs.StringVar(&c.server, "server", os.Getenv("HUSH_SERVER"), "send the command to a running hush server at this URL instead of opening --data (env HUSH_SERVER)")
 	fs.StringVar(&c.apiKey, "key", os.Getenv("HUSH_KEY"), "API key for --server (env HUSH_KEY)")
+	c.registerRedisFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(c.io.err, "usage: hush %s %s\n\nflags:\n", name, synopsis)
 		fs.PrintDefaults()
@@ -199,8 +201,25 @@ func (c *cli) flags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags that may come before or after positional arguments.
+// parse parses flags that may come before or after positional arguments,
+// then validates the configuration.
 func (c *cli) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := c.parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if c.cfg.Actor == "" {
+		c.cfg.Actor = defaultActor()
+	}
+	return pos, nil
+}
+
+// parseFlags is parse without validation (serve validates after its
+// config file).
+func (c *cli) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -215,12 +234,6 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]
-	}
-	if err := c.cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if c.cfg.Actor == "" {
-		c.cfg.Actor = defaultActor()
 	}
 	return pos, nil
 }

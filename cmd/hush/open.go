@@ -13,6 +13,7 @@ import (
 
 	"github.com/hushcrm/hush/contactkey"
 	"github.com/hushcrm/hush/engine"
+	"github.com/hushcrm/hush/journal"
 	"github.com/hushcrm/hush/journal/wal"
 )
 
@@ -37,16 +38,37 @@ func (c *cli) openEngine(ctx context.Context) (*engine.Engine, func() error, err
 	}, nil
 }
 
-// dataJournal is a locked data dir: its journal and its secret.
+// dataJournal is an opened state: the journal (a locked data dir's WAL, or
+// the fleet's log in Redis) and the hashing secret.
 type dataJournal struct {
-	j      *wal.WAL
+	j      journal.Journal
 	secret []byte
 	hasher *contactkey.Hasher
+	// where says where the state is, for messages ("data dir X",
+	// "redis single ...").
+	where string
+	// wal is the embedded journal (nil in Redis mode); fleet is the Redis
+	// one (nil in embedded mode).
+	wal   *wal.WAL
+	fleet *redisJournal
 }
 
-// openJournal locks the data dir and opens its journal and secret (fast:
-// recovery of the state is recoverEngine's).
+// syncStats are the fsync counters for serve's metrics (zero in Redis
+// mode: durability is Redis's).
+func (dj *dataJournal) syncStats() (uint64, uint64) {
+	if dj.wal == nil {
+		return 0, 0
+	}
+	st := dj.wal.Stats()
+	return st.Syncs, st.SyncNanos
+}
+
+// openJournal opens the journal and the secret (fast: recovery of the
+// state is recoverEngine's): the data dir's, or with --redis the fleet's.
 func (c *cli) openJournal() (*dataJournal, error) {
+	if c.cfg.Redis.Enabled() {
+		return c.openRedisJournal()
+	}
 	dir := c.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, &userError{fmt.Errorf("data dir %s: %w", dir, err)}
@@ -61,7 +83,7 @@ func (c *cli) openJournal() (*dataJournal, error) {
 		}
 		return nil, fmt.Errorf("open journal in %s: %w", dir, err)
 	}
-	secret, err := loadOrCreateSecret(dir, j.LastSeq() == 0)
+	secret, err := loadOrCreateSecret(filepath.Join(dir, secretFile), j.LastSeq() == 0)
 	if err != nil {
 		j.Close()
 		return nil, err
@@ -71,7 +93,7 @@ func (c *cli) openJournal() (*dataJournal, error) {
 		j.Close()
 		return nil, err
 	}
-	return &dataJournal{j: j, secret: secret, hasher: h}, nil
+	return &dataJournal{j: j, wal: j, secret: secret, hasher: h, where: "data dir " + dir}, nil
 }
 
 // recoverEngine rebuilds the state from the journal. On failure it closes
@@ -87,7 +109,7 @@ func (c *cli) recoverEngine(ctx context.Context, dj *dataJournal) (*engine.Engin
 	})
 	if err != nil {
 		dj.j.Close()
-		return nil, fmt.Errorf("recover state from %s: %w", c.cfg.DataDir, err)
+		return nil, fmt.Errorf("recover state from %s: %w", dj.where, err)
 	}
 	return e, nil
 }
@@ -104,9 +126,9 @@ func checkWritable(dir string) error {
 
 // loadOrCreateSecret reads the secret, creating it only for a new journal:
 // a missing secret beside an existing journal means the data dir was
-// tampered with, and a new secret would silently miss every hashed entry.
-func loadOrCreateSecret(dir string, newJournal bool) ([]byte, error) {
-	path := filepath.Join(dir, secretFile)
+// tampered with (or, in Redis mode, the wrong --secret was given), and a
+// new secret would silently miss every hashed entry.
+func loadOrCreateSecret(path string, newJournal bool) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		secret, derr := hex.DecodeString(strings.TrimSpace(string(b)))
@@ -122,24 +144,33 @@ func loadOrCreateSecret(dir string, newJournal bool) ([]byte, error) {
 		return nil, fmt.Errorf("read secret: %w", err)
 	}
 	if !newJournal {
-		return nil, fmt.Errorf("secret file %s is missing but the journal has records: restore it from backup", path)
+		return nil, fmt.Errorf("secret file %s is missing but the journal has records: restore it from backup (in Redis mode: copy it from another instance of the fleet)", path)
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("generate secret: %w", err)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".secret-*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("create secret: %w", err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	cherr := f.Chmod(0o600)
 	_, werr := f.WriteString(hex.EncodeToString(secret) + "\n")
 	serr := f.Sync()
 	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
+	if err := errors.Join(cherr, werr, serr, cerr); err != nil {
 		return nil, fmt.Errorf("write secret: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	// Link, not rename: two processes creating the secret at once (two
+	// instances starting on an empty log) must end with one secret, and
+	// the loser reads the winner's.
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return loadOrCreateSecret(path, false)
+		}
 		return nil, fmt.Errorf("write secret: %w", err)
 	}
 	if d, err := os.Open(dir); err == nil {

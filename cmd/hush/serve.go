@@ -35,31 +35,27 @@ func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error
 	path := fs.String("config", os.Getenv("HUSH_CONFIG"), "YAML config file (env HUSH_CONFIG)")
 	listen := fs.String("listen", "", "address to listen on, host:port or :port (default :8080; env HUSH_LISTEN)")
 	public := fs.String("public-url", "", "URL clients reach this server by: base of unsubscribe links (env HUSH_PUBLIC_URL)")
-	if _, err := c.parse(fs, args); err != nil {
+	if _, err := c.parseFlags(fs, args); err != nil {
 		return sc, err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	flagged := c.cfg
 	if *path != "" {
+		// The file's settings apply unless env or flags say otherwise:
+		// load the file, then the env, then parse the flags again.
 		base := config.Defaults()
+		base.Now = c.cfg.Now
 		if err := config.LoadServerFile(*path, &base, &sc); err != nil {
 			return sc, err
 		}
 		if err := base.FromEnv(nil); err != nil {
 			return sc, err
 		}
-		// The file's data/region apply unless env or flags said otherwise.
-		c.cfg.DataDir, c.cfg.Region = base.DataDir, base.Region
+		c.cfg = base
+		if _, err := c.parseFlags(fs, args); err != nil {
+			return sc, err
+		}
 	}
 	if err := sc.FromEnv(nil); err != nil {
 		return sc, err
-	}
-	if set["data"] {
-		c.cfg.DataDir = flagged.DataDir
-	}
-	if set["region"] {
-		c.cfg.Region = flagged.Region
 	}
 	if *listen != "" {
 		sc.Listen = *listen
@@ -68,6 +64,12 @@ func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error
 		sc.PublicURL = *public
 	}
 	if err := c.cfg.Validate(); err != nil {
+		return sc, err
+	}
+	if c.cfg.Actor == "" {
+		c.cfg.Actor = defaultActor()
+	}
+	if err := sc.Purchases.Validate(c.cfg.Redis.Enabled()); err != nil {
 		return sc, err
 	}
 	c.derivedURL = sc.PublicURL == ""
@@ -119,10 +121,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		Tool:        "hush " + version,
 		Logf:        c.logf,
 		Now:         c.cfg.Now,
-		JournalStats: func() (uint64, uint64) {
-			st := dj.j.Stats()
-			return st.Syncs, st.SyncNanos
-		},
+		JournalStats: dj.syncStats,
 	})
 	if err != nil {
 		ln.Close()
@@ -131,7 +130,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	obs := srv.ObserveFsync
 	observeSync.Store(&obs)
-	c.logf("listening on %s (public URL %s); recovering state from %s", ln.Addr(), sc.PublicURL, c.cfg.DataDir)
+	c.logf("listening on %s (public URL %s); recovering state from %s", ln.Addr(), sc.PublicURL, dj.where)
 	// Serve /healthz at once; /readyz and the API answer 503 until the
 	// state is recovered.
 	serveCtx, stopServe := context.WithCancel(ctx)
