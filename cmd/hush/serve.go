@@ -115,12 +115,12 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	srv, err := httpapi.New(sc, httpapi.Deps{
-		Normalizer:  n,
-		TokenSecret: tokenSecret(dj.secret),
-		JobsDir:     filepath.Join(c.cfg.DataDir, "jobs"),
-		Tool:        "hush " + version,
-		Logf:        c.logf,
-		Now:         c.cfg.Now,
+		Normalizer:   n,
+		TokenSecret:  tokenSecret(dj.secret),
+		JobsDir:      filepath.Join(c.cfg.DataDir, "jobs"),
+		Tool:         "hush " + version,
+		Logf:         c.logf,
+		Now:          c.cfg.Now,
 		JournalStats: dj.syncStats,
 	})
 	if err != nil {
