@@ -2,8 +2,10 @@ package layout
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,9 +13,11 @@ import (
 const mod = "github.com/hushcrm/hush"
 
 type pkg struct {
-	ImportPath string
-	Imports    []string
-	Deps       []string
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+	Deps         []string
 }
 
 func listPackages(t *testing.T) []pkg {
@@ -69,8 +73,6 @@ func TestImportRules(t *testing.T) {
 			case strings.HasPrefix(dep, "github.com/gin-gonic/gin") && !under(me, "httpapi") && !under(me, "bench") &&
 				(importsPrefix(p, "github.com/gin-gonic/gin") || !contains(p.Deps, mod+"/httpapi")):
 				t.Errorf("%s depends on gin: only httpapi may", me)
-			case strings.HasPrefix(dep, "github.com/redis/go-redis") && !under(me, "journal/redisstream") && !under(me, "internal/redistest") && !under(me, "bench"):
-				t.Errorf("%s depends on go-redis: only journal/redisstream (and its test helper) may", me)
 			case hush && (under(d, "cmd") || under(d, "bench")) && !under(me, "cmd") && !under(me, "bench"):
 				t.Errorf("%s imports %s: nothing imports cmd or bench", me, d)
 			}
@@ -96,6 +98,9 @@ func TestImportRules(t *testing.T) {
 			if under(me, "record") && !under(d, "record") {
 				t.Errorf("record imports %s: the codec stands alone", d)
 			}
+		}
+		if msg := goRedisViolation(p); msg != "" {
+			t.Error(msg)
 		}
 		if top := strings.SplitN(me, "/", 2)[0]; domain[top] {
 			for _, imp := range p.Imports {
@@ -124,4 +129,74 @@ func importsPrefix(p pkg, prefix string) bool {
 		}
 	}
 	return false
+}
+
+const goRedis = "github.com/redis/go-redis"
+
+// mayImportGoRedis: the Redis journal backend, the test helper that starts
+// private servers, and bench (its do-it-yourself peers are built on
+// go-redis, the very thing hush is compared against).
+func mayImportGoRedis(me string) bool {
+	return under(me, "journal/redisstream") || under(me, "internal/redistest") || under(me, "bench")
+}
+
+// goRedisViolation says what is wrong when p uses go-redis other than
+// through journal/redisstream: importing it directly (code or tests), or
+// depending on it by any path that does not go through a package allowed
+// to import it.
+func goRedisViolation(p pkg) string {
+	me := rel(p.ImportPath)
+	if mayImportGoRedis(me) {
+		return ""
+	}
+	for _, list := range [][]string{p.Imports, p.TestImports, p.XTestImports} {
+		for _, imp := range list {
+			if strings.HasPrefix(imp, goRedis) {
+				return fmt.Sprintf("%s imports %s: only journal/redisstream (and its test helper internal/redistest) may", me, imp)
+			}
+		}
+	}
+	if !slices.ContainsFunc(p.Deps, func(d string) bool { return strings.HasPrefix(d, goRedis) }) {
+		return ""
+	}
+	through := slices.ContainsFunc(p.Deps, func(d string) bool {
+		return strings.HasPrefix(d, mod+"/") && mayImportGoRedis(rel(d))
+	})
+	if !through {
+		return fmt.Sprintf("%s depends on go-redis but not through journal/redisstream: only that package may use it", me)
+	}
+	return ""
+}
+
+// The go-redis rule must actually catch offenders, not only pass on today's
+// tree.
+func TestGoRedisRule(t *testing.T) {
+	const gr = goRedis + "/v9"
+	cases := []struct {
+		name string
+		p    pkg
+		bad  bool
+	}{
+		{"backend imports it", pkg{ImportPath: mod + "/journal/redisstream", Imports: []string{gr}, Deps: []string{gr}}, false},
+		{"test helper imports it", pkg{ImportPath: mod + "/internal/redistest", Imports: []string{gr}, Deps: []string{gr}}, false},
+		{"bench peer imports it", pkg{ImportPath: mod + "/bench/cmd/diypeer", Imports: []string{gr}, Deps: []string{gr}}, false},
+		{"cmd through the backend", pkg{ImportPath: mod + "/cmd/hush", Imports: []string{mod + "/journal/redisstream"},
+			Deps: []string{gr, mod + "/journal/redisstream"}}, false},
+		{"engine without it", pkg{ImportPath: mod + "/engine", Deps: []string{mod + "/journal"}}, false},
+		{"engine imports it", pkg{ImportPath: mod + "/engine", Imports: []string{gr}, Deps: []string{gr}}, true},
+		{"cmd imports it beside the backend", pkg{ImportPath: mod + "/cmd/hush", Imports: []string{gr, mod + "/journal/redisstream"},
+			Deps: []string{gr, mod + "/journal/redisstream"}}, true},
+		{"httpapi test imports it", pkg{ImportPath: mod + "/httpapi", TestImports: []string{gr}}, true},
+		{"engine external test imports a subpackage", pkg{ImportPath: mod + "/engine", XTestImports: []string{gr + "/maintnotifications"}}, true},
+		{"depends on it through a third package", pkg{ImportPath: mod + "/config", Imports: []string{"example.com/wrapper"},
+			Deps: []string{"example.com/wrapper", gr}}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			msg := goRedisViolation(c.p)
+			if (msg != "") != c.bad {
+				t.Fatalf("goRedisViolation = %q, want a violation: %v", msg, c.bad)
+			}
+		})
+	}
 }
