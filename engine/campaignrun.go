@@ -292,6 +292,9 @@ func (e *Engine) PlanSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rul
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if _, stale := e.Staleness(); stale {
+		return nil, fmt.Errorf("campaign %s: %w", spec.Name, ErrStaleState)
+	}
 	for range optimisticPlans {
 		before := e.Applied()
 		rp, err := e.planSpec(spec, at, rules, dry, before, false)

@@ -160,6 +160,11 @@ type Decision struct {
 // contacted for scope at time at. It reads the published state and never
 // waits for a bulk import.
 func (e *Engine) Check(scope suppression.Scope, keys []contactkey.Key, at time.Time, reasons []suppression.Reason) (Decision, error) {
+	if e.shared != nil {
+		if d, stale := e.staleDecision(reasons); stale {
+			return d, nil
+		}
+	}
 	var d Decision
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -193,9 +198,19 @@ func (e *Engine) BeginImport(ctx context.Context, list string, mode suppression.
 	if err := e.requireList(list); err != nil {
 		return nil, err
 	}
-	id := e.nextImportID.Add(1) - 1
-	if _, err := e.submit1(ctx, &record.ImportBegin{ID: id, List: list, Mode: uint8(mode), At: e.now(), Actor: e.actor(ctx), Source: source}); err != nil {
+	var id uint64 // shared journal: the Begin record's seq names it (sharedImportID)
+	if e.shared == nil {
+		id = e.nextImportID.Add(1) - 1
+	}
+	seq, err := e.submit1(ctx, &record.ImportBegin{ID: id, List: list, Mode: uint8(mode), At: e.now(), Actor: e.actor(ctx), Source: source})
+	if err != nil {
 		return nil, err
+	}
+	if id == 0 {
+		id = sharedImportID(seq)
+		e.mu.Lock()
+		e.shared.own[id] = true
+		e.mu.Unlock()
 	}
 	return &Import{e: e, id: id, list: list}, nil
 }
@@ -237,6 +252,9 @@ func (im *Import) Commit(ctx context.Context, rows, rejected uint64, sourceSHA25
 	im.e.mu.Lock()
 	res := im.e.commitResults[im.id]
 	delete(im.e.commitResults, im.id)
+	if im.e.shared != nil {
+		delete(im.e.shared.own, im.id)
+	}
 	im.e.mu.Unlock()
 	return res, seq, nil
 }
@@ -248,5 +266,10 @@ func (im *Import) Abort(ctx context.Context, reason string) error {
 	}
 	im.done = true
 	_, err := im.e.submit1(ctx, &record.ImportAbort{ID: im.id, At: im.e.now(), Reason: reason})
+	if im.e.shared != nil {
+		im.e.mu.Lock()
+		delete(im.e.shared.own, im.id)
+		im.e.mu.Unlock()
+	}
 	return err
 }

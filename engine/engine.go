@@ -34,6 +34,14 @@ type Options struct {
 	// Logf receives operational notes (recovery, snapshots). May be nil.
 	Logf func(format string, args ...any)
 
+	// On a shared journal (journal.Shared; see shared.go):
+	// MaxStaleness is how long decisions are answered from memory after
+	// the log was last reached (0: DefaultMaxStaleness), and
+	// ImportIdleTimeout how long an open import may go without a record
+	// before any instance aborts it (0: DefaultImportIdleTimeout).
+	MaxStaleness      time.Duration
+	ImportIdleTimeout time.Duration
+
 	// extraComponents add components after the built-in ones (tests).
 	extraComponents []func(*Engine) component
 }
@@ -50,6 +58,8 @@ var (
 type Engine struct {
 	j    journal.Journal
 	opts Options
+	// shared is set when j is shared with other instances (shared.go).
+	shared *shared
 
 	mu          sync.RWMutex // guards store and applied for readers
 	store       *suppression.Store
@@ -138,6 +148,8 @@ func Open(ctx context.Context, j journal.Journal, opts Options) (*Engine, error)
 	}
 	e.nextImportID.Store(1)
 	e.components = e.newComponents()
+	e.initShared()
+	recoveredAt := e.opts.Now()
 	if err := e.recover(); err != nil {
 		return nil, err
 	}
@@ -147,6 +159,7 @@ func Open(ctx context.Context, j journal.Journal, opts Options) (*Engine, error)
 		e.Close()
 		return nil, err
 	}
+	e.startFollower(recoveredAt)
 	return e, nil
 }
 
@@ -208,6 +221,11 @@ func (e *Engine) finishRecovery(ctx context.Context) error {
 		recs = append(recs, &record.Init{SecretFingerprint: e.opts.Hasher.Fingerprint(), CreatedAt: e.now(), Tool: e.opts.Tool})
 	}
 	for _, id := range sortedImportIDs(e.imports) {
+		if e.shared != nil {
+			// Another live instance may be streaming it: idle imports
+			// are aborted by abortIdleImports instead.
+			break
+		}
 		e.opts.Logf("import %d into %q was interrupted; it was not applied", id, e.imports[id].list)
 		recs = append(recs, &record.ImportAbort{ID: id, At: e.now(), Reason: "interrupted: the process stopped before the import committed"})
 	}
@@ -266,10 +284,12 @@ func (e *Engine) apply(seq journal.Seq, r record.Record) error {
 			e.nextImportID.Store(r.ID + 1)
 		}
 		im, err := e.store.BeginImport(r.List, suppression.ImportMode(r.Mode))
-		e.imports[r.ID] = &openImport{list: r.List, im: im, err: err}
 		if err != nil {
+			// Nothing was opened: its chunks and commit are rejected as
+			// unknown, and no open import holds back snapshots.
 			return &domainError{err}
 		}
+		e.imports[importID(seq, r)] = &openImport{list: r.List, im: im}
 		return nil
 	case *record.ImportChunk:
 		oi := e.imports[r.ID]
@@ -302,7 +322,7 @@ func (e *Engine) apply(seq journal.Seq, r record.Record) error {
 		}
 		e.mu.Lock()
 		res, err := e.store.Publish(pc)
-		if err == nil && e.commitResults != nil {
+		if err == nil && e.commitResults != nil && e.keepCommitResult(r.ID) {
 			e.commitResults[r.ID] = res
 		}
 		e.mu.Unlock()
@@ -421,6 +441,10 @@ func (e *Engine) runBatch(batch []*request, bufs *[][]byte, arena *[]byte) {
 		*bufs = append(*bufs, (*arena)[offs[i]:offs[i+1]])
 	}
 	first, err := e.j.Append(context.Background(), (*bufs)...)
+	if e.shared != nil {
+		e.finishSharedBatch(batch, first, err)
+		return
+	}
 	if err != nil {
 		werr := fmt.Errorf("%w: %w", ErrUnavailable, err)
 		e.broken.Store(&werr)
@@ -509,6 +533,7 @@ func (e *Engine) Close() error {
 	if e.closing.Swap(true) {
 		return nil
 	}
+	e.stopFollower()
 	close(e.stop)
 	<-e.stopped
 	return nil

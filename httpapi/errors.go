@@ -98,6 +98,10 @@ func classify(err error) *apiError {
 		errors.Is(err, csvio.ErrMissingColumn), errors.Is(err, csvio.ErrEmptyFile), errors.Is(err, importer.ErrNoRows),
 		errors.Is(err, scrub.ErrNoContactColumn), errors.Is(err, access.ErrUnknownRole), errors.Is(err, engine.ErrInvalidRole):
 		return mk(http.StatusBadRequest, "invalid_input")
+	case errors.Is(err, engine.ErrJournalUnreachable):
+		return mk(http.StatusServiceUnavailable, "journal_unreachable")
+	case errors.Is(err, engine.ErrStaleState):
+		return mk(http.StatusServiceUnavailable, "stale_state")
 	case errors.Is(err, engine.ErrUnavailable), errors.Is(err, engine.ErrClosed):
 		return mk(http.StatusServiceUnavailable, "unavailable")
 	case errors.Is(err, context.Canceled), errors.Is(err, io.ErrUnexpectedEOF):

@@ -104,10 +104,15 @@ var (
 	descSyncSecs  = prometheus.NewDesc("hush_journal_fsync_seconds_total", "Time spent in journal fsyncs; rate(seconds)/rate(fsyncs) is the mean fsync latency.", nil, nil)
 	descJobs      = prometheus.NewDesc("hush_jobs_running", "Imports and scrubs running.", nil, nil)
 	descReady     = prometheus.NewDesc("hush_ready", "1 once recovery has finished.", nil, nil)
+
+	descLogLast   = prometheus.NewDesc("hush_shared_log_last_sequence", "Shared log: sequence number of the last record the log was seen to hold.", nil, nil)
+	descLogLag    = prometheus.NewDesc("hush_shared_log_lag_records", "Shared log: records in the log not yet applied here.", nil, nil)
+	descStaleness = prometheus.NewDesc("hush_shared_log_staleness_seconds", "Shared log: time since the state last held the whole log.", nil, nil)
+	descStale     = prometheus.NewDesc("hush_shared_log_stale", "Shared log: 1 while decisions fail closed (stale_state).", nil, nil)
 )
 
 func (sc *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descEntries, descListBytes, descSeq, descSyncs, descSyncSecs, descJobs, descReady} {
+	for _, d := range []*prometheus.Desc{descEntries, descListBytes, descSeq, descSyncs, descSyncSecs, descJobs, descReady, descLogLast, descLogLag, descStaleness, descStale} {
 		ch <- d
 	}
 }
@@ -128,6 +133,19 @@ func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		})
 	}
 	ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, ready)
+	if e != nil {
+		if ss := e.SyncState(); ss.Shared {
+			age, _ := e.Staleness()
+			stale := 0.0
+			if ss.Stale {
+				stale = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descLogLast, prometheus.GaugeValue, float64(ss.Last))
+			ch <- prometheus.MustNewConstMetric(descLogLag, prometheus.GaugeValue, float64(ss.Last-ss.Applied))
+			ch <- prometheus.MustNewConstMetric(descStaleness, prometheus.GaugeValue, age.Seconds())
+			ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, stale)
+		}
+	}
 	if f := sc.s.d.JournalStats; f != nil {
 		n, ns := f()
 		ch <- prometheus.MustNewConstMetric(descSyncs, prometheus.CounterValue, float64(n))

@@ -185,7 +185,27 @@ func (s *Server) readyz(c *gin.Context) {
 	case s.draining.Load():
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "shutting_down"})
 	default:
-		c.JSON(http.StatusOK, gin.H{"status": "ready", "version": e.Applied()})
+		ss := e.SyncState()
+		if !ss.Shared {
+			c.JSON(http.StatusOK, gin.H{"status": "ready", "version": e.Applied()})
+			return
+		}
+		// On a shared log: not ready while stale or still catching up.
+		body := gin.H{"status": "ready", "version": ss.Applied, "last": ss.Last, "lag": ss.Last - ss.Applied,
+			"last_contact": ss.LastContact.UTC().Format(time.RFC3339Nano)}
+		if ss.Err != "" {
+			body["error"] = ss.Err
+		}
+		switch {
+		case ss.Stale:
+			body["status"] = "stale"
+		case !ss.CaughtUp:
+			body["status"] = "catching_up"
+		default:
+			c.JSON(http.StatusOK, body)
+			return
+		}
+		c.JSON(http.StatusServiceUnavailable, body)
 	}
 }
 

@@ -26,6 +26,12 @@ type State interface {
 	Read(fn func(st *suppression.Store, version journal.Seq) error) error
 }
 
+// staleState is implemented by a State on a shared log (the engine): while
+// it is stale every row is suppressed with reason stale_state.
+type staleState interface {
+	Staleness() (age time.Duration, stale bool)
+}
+
 // Options configure a scrub.
 type Options struct {
 	Scope      suppression.Scope
@@ -594,9 +600,17 @@ func (v *stateView) decide(w *work, at int64) error {
 	if err != nil {
 		return err
 	}
+	// A state that lost its shared log for too long cannot say "clean".
+	stale := false
+	if sc, ok := v.state.(staleState); ok {
+		_, stale = sc.Staleness()
+	}
 	for i := range w.batch.Len() {
 		if w.status[i] == statusRejected {
 			continue
+		}
+		if stale {
+			w.reasons[i] = append(w.reasons[i], suppression.Reason{Code: suppression.ReasonStaleState, Source: "shared_log"})
 		}
 		for _, c := range v.consent {
 			if !w.has[c.Kind][i] {

@@ -30,6 +30,9 @@ const (
 	ReasonList      = "list"       // the key is an active entry of a deny list
 	ReasonOptOut    = "optout"     // the subject opted out of this scope
 	ReasonNoConsent = "no_consent" // a consent list applies and the subject is not in it (or the consent expired, or the row has no key of its kind)
+	// ReasonStaleState: the instance lost the shared log for longer than
+	// its max staleness, so it cannot know the answer (fail closed).
+	ReasonStaleState = "stale_state"
 )
 
 // OptOutsList is the List of every opt-out Reason.
