@@ -30,7 +30,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: hushbench scrub|import|http|rfm [flags]  (-h for flags)")
+		fmt.Fprintln(stderr, "usage: hushbench scrub|import|http|rfm|fleet [flags]  (-h for flags)")
 		return 2
 	}
 	var err error
@@ -43,8 +43,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runHTTP(ctx, args[1:], stdout, stderr)
 	case "rfm":
 		err = runRFMBench(ctx, args[1:], stdout, stderr)
+	case "fleet":
+		err = runFleet(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "hushbench: unknown command %q (want scrub, import, http or rfm)\n", args[0])
+		fmt.Fprintf(stderr, "hushbench: unknown command %q (want scrub, import, http, rfm or fleet)\n", args[0])
 		return 2
 	}
 	if err != nil {

@@ -52,10 +52,20 @@ func runProc(ctx context.Context, log io.Writer, prog string, args ...string) (*
 type hushCmd struct {
 	bin, data, region string
 	log               io.Writer
+	// state, when set, replaces --data DIR (the Redis flags of a fleet).
+	state []string
+}
+
+func (h hushCmd) stateFlags() []string {
+	if h.state != nil {
+		return h.state
+	}
+	return []string{"--data", h.data}
 }
 
 func (h hushCmd) run(ctx context.Context, args ...string) (*procResult, error) {
-	return runProc(ctx, h.log, h.bin, append(args, "--data", h.data, "--region", h.region, "--json")...)
+	args = append(append(args, h.stateFlags()...), "--region", h.region, "--json")
+	return runProc(ctx, h.log, h.bin, args...)
 }
 
 // runJSON runs hush and decodes its --json output into v.
