@@ -122,7 +122,7 @@ func verifyRedis(ctx context.Context, c *cli) error {
 	}
 	defer dj.j.Close()
 	rep := sharedReport{Where: dj.where, FirstSeq: dj.j.FirstSeq(), LastSeq: dj.j.LastSeq()}
-	var damage []string
+	damage := []string{}
 	snaps, err := dj.j.Snapshots()
 	if err != nil {
 		return fmt.Errorf("list snapshots in %s: %w", dj.where, err)

@@ -109,6 +109,9 @@ func (c *cli) recoverEngine(ctx context.Context, dj *dataJournal) (*engine.Engin
 	})
 	if err != nil {
 		dj.j.Close()
+		if dj.fleet != nil && errors.Is(err, engine.ErrSecretMismatch) {
+			return nil, &userError{fmt.Errorf("--secret %s is not the secret the fleet's log in %s was written with (copy the file from another instance): %w", c.cfg.SecretFile, dj.where, err)}
+		}
 		return nil, fmt.Errorf("recover state from %s: %w", dj.where, err)
 	}
 	return e, nil
