@@ -117,6 +117,8 @@ type Directory struct {
 	has      [contactkey.KindAddress + 1]*roaring64.Bitmap
 	zones    []string // zone group names: "" (none), "America/New_York", "America/Chicago|America/Denver"
 	zoneSets []*roaring64.Bitmap
+
+	changes *changeLog // which customers each publish changed (ChangedSince)
 }
 
 // Empty returns an empty directory.
@@ -197,6 +199,7 @@ type Builder struct {
 	ownedZ map[uint32]bool // zone sets likewise
 	zoneIx map[string]uint32
 	next   *Directory
+	puts   []uint32 // ids Put since the last Publish
 }
 
 // NewBuilder starts from d.
@@ -286,6 +289,9 @@ func (b *Builder) Put(id uint32, c Customer, zones []string) {
 		}
 	}
 	d.n = max(d.n, int(id)+1)
+	if len(b.puts) <= maxChangeLog { // past it the publish is wide: no need to keep them
+		b.puts = append(b.puts, id)
+	}
 }
 
 // Publish returns the directory with every Put since the last Publish,
@@ -293,6 +299,8 @@ func (b *Builder) Put(id uint32, c Customer, zones []string) {
 func (b *Builder) Publish(version uint64) *Directory {
 	b.begin()
 	d := b.next
+	d.changes = link(b.cur.changes, b.cur.version, version, b.puts)
+	b.puts = nil
 	d.version = version
 	d.all.RunOptimize()
 	b.cur, b.next = d, nil

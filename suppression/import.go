@@ -301,6 +301,9 @@ type PreparedCommit struct {
 	next      *List                  // the new version; nil when the content does not change
 	res       ImportResult
 	published bool
+	// What the commit changes, for the change log (ChangesSince).
+	changed []uint64
+	wide    bool
 }
 
 // Result is what the commit does once published.
@@ -370,6 +373,7 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 	var res ImportResult
 	var final set
 	var exp expiries
+	var diff func() set // the entries that came or went, computed only when logged
 	keepLonger := func(inOld, inNew bool, oldAt, newAt int64) int64 {
 		switch {
 		case inOld && inNew:
@@ -382,6 +386,7 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 	switch {
 	case im.mode == Add || im.mode == Replace && sticky:
 		final = setOr(old, staged)
+		diff = func() set { return setAndNot(staged, old) }
 		res.Added = staged.card() - inter
 		if im.mode == Replace {
 			res.KeptSticky = old.card() - inter
@@ -391,6 +396,7 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 		final = staged
 		res.Added = staged.card() - inter
 		res.Removed = old.card() - inter
+		diff = func() set { return setXor(old, staged) }
 		exp = mergeExpiries(final, expiries{}, old, pairs, staged, func(_, _ bool, _, newAt int64) int64 { return newAt })
 	case sticky: // Remove
 		final = old
@@ -399,6 +405,7 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 	default: // Remove
 		final = setAndNot(old, staged)
 		res.Removed = inter
+		diff = func() set { return setAnd(old, staged) }
 		exp = mergeExpiries(final, l.exp, old, nil, staged, func(_, _ bool, oldAt, _ int64) int64 { return oldAt })
 	}
 	res.Total = final.card()
@@ -406,6 +413,11 @@ func (s *Store) PrepareCommit(im *Import, version uint64, at time.Time) (*Prepar
 	if res.Added == 0 && res.Removed == 0 && slices.Equal(exp.keys, l.exp.keys) && slices.Equal(exp.at, l.exp.at) {
 		return pc, nil
 	}
+	ids := dict
+	if pc.nextDict != nil {
+		ids = pc.nextDict
+	}
+	pc.changed, pc.wide = listChangeKeys(diff, old.phone(), l.exp, exp, res.Added+res.Removed, ids)
 	// final is a new bitmap no reader has seen (old is only read).
 	pc.next = l.with(freeze(final), exp, version, at.UnixNano())
 	return pc, nil
@@ -445,6 +457,7 @@ func (s *Store) Publish(pc *PreparedCommit) (ImportResult, error) {
 	if pc.next != nil {
 		s.lists[pc.list] = pc.next
 		s.listsVersion = pc.version
+		s.logChange(Change{Version: pc.version, Kind: pc.kind, Keys: pc.changed, List: pc.list, Wide: pc.wide})
 	}
 	return pc.res, nil
 }

@@ -73,6 +73,7 @@ func (s *Store) record(key contactkey.Key, ev OptEvent) {
 		s.optPurposes[n]++
 	}
 	s.version = ev.Version
+	s.logChange(Change{Version: ev.Version, Kind: key.Kind, Keys: []uint64{key.V}})
 }
 
 // OptOut records that the subject refused contact on ev's channels for

@@ -368,6 +368,7 @@ func ReadStoreLimit(r io.Reader, limit int64) (*Store, error) {
 		d.corrupt("format version %d, this build reads %d", v, snapVersion)
 	}
 	s.version = d.u64()
+	s.changesFloor = s.version // the log starts here
 	s.listsVersion = d.u64()
 	if d.err == nil && s.listsVersion > s.version {
 		d.corrupt("lists version %d after store version %d", s.listsVersion, s.version)

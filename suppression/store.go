@@ -36,6 +36,13 @@ type Store struct {
 
 	frozen bool
 
+	// changes is the change log (ChangesSince): what the mutations after
+	// changesFloor did, oldest first. Not state: snapshots do not carry
+	// it, and a frozen view has none.
+	changes      []Change
+	changeKeys   int // keys in changes
+	changesFloor uint64
+
 	// unions caches the per-kind unions policies build (Policy.union),
 	// so policies over the same lists share one. Compile runs under the
 	// engine's read lock, many at once, hence the mutex.
@@ -114,6 +121,7 @@ func (s *Store) CreateList(spec ListSpec, version uint64, at time.Time) error {
 		dict:      s.dicts[spec.Kind],
 	}
 	s.version, s.listsVersion = version, version
+	s.logChange(Change{Version: version, Kind: spec.Kind, List: spec.Name, Structural: true})
 	return nil
 }
 
@@ -133,6 +141,7 @@ func (s *Store) DeleteList(name string, version uint64, at time.Time) error {
 	}
 	delete(s.lists, name)
 	s.version, s.listsVersion = version, version
+	s.logChange(Change{Version: version, Kind: l.spec.Kind, List: name, Structural: true})
 	return nil
 }
 
@@ -198,6 +207,7 @@ func (s *Store) Freeze() *Store {
 		optouts:      make(map[contactkey.Key][]OptEvent, len(s.optouts)),
 		optPurposes:  maps.Clone(s.optPurposes),
 		frozen:       true,
+		changesFloor: s.version,
 	}
 	for k, evs := range s.optouts {
 		// Cap the copy at its length: an append by s never writes into
