@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -192,17 +191,13 @@ func (a *audience) to64(res *rfm.Result, key string, bm *roaring.Bitmap) *roarin
 	return out
 }
 
-// cached returns the derived set under key, computing it when the store
-// or the directory moved since it was cached.
-func (e *Engine) cached(dirVersion uint64, key string, compute func() (*roaring64.Bitmap, error)) (*roaring64.Bitmap, error) {
+// cached returns the derived set under key, computing it once. The key
+// names everything the set is derived from (list versions, directory
+// version, times), so an entry never goes stale; the cache is emptied
+// when it grows past its bound.
+func (e *Engine) cached(key string, compute func() (*roaring64.Bitmap, error)) (*roaring64.Bitmap, error) {
 	a := e.audience()
-	var storeVersion uint64
-	e.Read(func(st *suppression.Store, _ journal.Seq) error { storeVersion = st.Version(); return nil })
-	at := [2]uint64{storeVersion, dirVersion}
 	a.cacheMu.Lock()
-	if a.cacheAt != at || len(a.cache) > 256 {
-		a.cache, a.cacheAt = map[string]*roaring64.Bitmap{}, at
-	}
 	if b, ok := a.cache[key]; ok {
 		a.cacheMu.Unlock()
 		return b, nil
@@ -213,22 +208,26 @@ func (e *Engine) cached(dirVersion uint64, key string, compute func() (*roaring6
 		return nil, err
 	}
 	a.cacheMu.Lock()
-	if a.cacheAt == at {
-		a.cache[key] = b
+	if len(a.cache) >= 256 {
+		a.cache = map[string]*roaring64.Bitmap{}
 	}
+	a.cache[key] = b
 	a.cacheMu.Unlock()
 	return b, nil
 }
 
-// listMembers: directory customers with an unexpired entry in the list.
+// listMembers: directory customers with an unexpired entry in the list,
+// cached per list version, directory version and time.
 func (e *Engine) listMembers(dir *customers.Directory, name string, at int64) (*roaring64.Bitmap, error) {
-	return e.cached(dir.Version(), fmt.Sprintf("members\x00%s\x00%d", name, at), func() (*roaring64.Bitmap, error) {
-		out := roaring64.NewBitmap()
-		err := e.Read(func(st *suppression.Store, _ journal.Seq) error {
-			l, ok := st.List(name)
-			if !ok {
-				return fmt.Errorf("list %q: %w", name, suppression.ErrUnknownList)
-			}
+	var out *roaring64.Bitmap
+	err := e.Read(func(st *suppression.Store, _ journal.Seq) error {
+		l, ok := st.List(name)
+		if !ok {
+			return fmt.Errorf("list %q: %w", name, suppression.ErrUnknownList)
+		}
+		key := fmt.Sprintf("members\x00%s\x00%d\x00%d\x00%d", name, l.Version(), dir.Version(), at)
+		var err error
+		out, err = e.cached(key, func() (*roaring64.Bitmap, error) {
 			kind := l.Spec().Kind
 			var hits []uint64
 			dir.EachKey(kind, 1<<16, func(ids []uint32, keys []uint64) {
@@ -240,12 +239,14 @@ func (e *Engine) listMembers(dir *customers.Directory, name string, at int64) (*
 					}
 				}
 			})
-			out.AddMany(hits)
-			return nil
+			set := roaring64.NewBitmap()
+			set.AddMany(hits)
+			set.RunOptimize()
+			return set, nil
 		})
-		out.RunOptimize()
-		return out, err
+		return err
 	})
+	return out, err
 }
 
 // RunPlan is a computed campaign run.
@@ -358,16 +359,10 @@ func (e *Engine) planSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rul
 		return nil, fmt.Errorf("campaign %s: %w", spec.Name, err)
 	}
 	rp.Lists = refs
-	pFrom, iFrom := rules.EBRCutoffs(at)
 	for _, s := range sup {
 		if s.Source == campaigns.SourceNationalRegistry && s.Code == suppression.ReasonList {
-			// The registry's customers minus those with a relationship:
-			// derived from the scope's sets, the scoring and the
-			// directory, so cached with them.
-			key := fmt.Sprintf("ebr\x00%s\x00%p\x00%p\x00%d\x00%d\x00%d", s.Label(), s.Set, res.res, pFrom, iFrom, at.Unix()/86400)
-			set, _ := e.cached(dir.Version(), key, func() (*roaring64.Bitmap, error) {
-				return roaring64.AndNot(s.Set, e.relationshipExempt(dir, res.res, rules, at)), nil
-			})
+			// The registry's customers minus those with a relationship.
+			set := e.registryMinusExempt(s.Set, e.relationshipExempt(dir, res.res, rules, at))
 			s.Set = set
 		}
 		steps = append(steps, s)
@@ -377,7 +372,7 @@ func (e *Engine) planSpec(spec campaigns.Spec, at time.Time, rules campaigns.Rul
 		rp.Caps = append(rp.Caps, cp.String())
 		// Contact history only grows: its length names its state.
 		key := fmt.Sprintf("cap\x00%s\x00%d\x00%d", cp.String(), len(st.History), day)
-		set, _ := e.cached(dir.Version(), key, func() (*roaring64.Bitmap, error) { return st.History.Capped(cp, day), nil })
+		set, _ := e.cached(key, func() (*roaring64.Bitmap, error) { return st.History.Capped(cp, day), nil })
 		steps = append(steps, campaigns.Step{Code: campaigns.ReasonCap, List: cp.Code(), Set: set})
 	}
 	if spec.Channel == suppression.Call {
@@ -434,9 +429,23 @@ func (rp *RunPlan) Name(id uint32) string {
 // the inquiry window (from the directory). Both are range queries on
 // bit-sliced indexes; the inquiry index is built once per directory
 // version.
+//
+// The set is kept for the scoring, directory version, windows and day it
+// was computed for; so is the registry set minus it, for the registry set
+// it was taken from (registryMinusExempt), so a plan after a change that
+// did not touch the registry's customers reuses both.
 func (e *Engine) relationshipExempt(dir *customers.Directory, res *rfm.Result, rules campaigns.Rules, at time.Time) *roaring64.Bitmap {
 	pFrom, iFrom := rules.EBRCutoffs(at)
 	today := at.Unix() / 86400
+	k := exemptKey{res: res, dir: dir.Version(), pFrom: pFrom, iFrom: iFrom, today: today}
+	a := e.audience()
+	a.cacheMu.Lock()
+	if a.exempt != nil && a.exemptAt == k {
+		out := a.exempt
+		a.cacheMu.Unlock()
+		return out
+	}
+	a.cacheMu.Unlock()
 	out := roaring64.NewBitmap()
 	if res != nil {
 		// A purchase on day d has recency AsOf-d: d >= pFrom is recency
@@ -452,8 +461,45 @@ func (e *Engine) relationshipExempt(dir *customers.Directory, res *rfm.Result, r
 	if idx := e.inquiryIndex(dir); idx != nil {
 		out.Or(segments.InRange(idx, int64(iFrom), today))
 	}
+	a.cacheMu.Lock()
+	a.exempt, a.exemptAt = out, k
+	a.cacheMu.Unlock()
 	return out
 }
+
+// exemptKey is what an exemption set is computed from. res is held by
+// the cache entry, so its address cannot be reused by another scoring
+// while the entry lives.
+type exemptKey struct {
+	res          *rfm.Result
+	dir          uint64
+	pFrom, iFrom int32
+	today        int64
+}
+
+// registryMinusExempt is registry minus exempt, kept for the last few
+// pairs of sets (held by the cache, so compared by identity).
+func (e *Engine) registryMinusExempt(registry, exempt *roaring64.Bitmap) *roaring64.Bitmap {
+	a := e.audience()
+	a.cacheMu.Lock()
+	for _, h := range a.ebr {
+		if h.registry == registry && h.exempt == exempt {
+			a.cacheMu.Unlock()
+			return h.out
+		}
+	}
+	a.cacheMu.Unlock()
+	out := roaring64.AndNot(registry, exempt)
+	a.cacheMu.Lock()
+	if len(a.ebr) >= 8 {
+		a.ebr = a.ebr[1:]
+	}
+	a.ebr = append(a.ebr, ebrHit{registry: registry, exempt: exempt, out: out})
+	a.cacheMu.Unlock()
+	return out
+}
+
+type ebrHit struct{ registry, exempt, out *roaring64.Bitmap }
 
 // inquiryIndex is a bit-sliced index of the directory's last inquiry
 // days, built once per directory version (nil when nobody inquired).
@@ -483,124 +529,6 @@ func (e *Engine) inquiryIndex(dir *customers.Directory) *roaring64.BSI {
 	a.inquiry, a.inquiryAt, a.inquiryDir = idx, dir.Version(), dir
 	a.cacheMu.Unlock()
 	return idx
-}
-
-// customerSuppression is the customer-level suppression of a scope: per
-// reason (deny list, opt-out purpose, scope consent list), the directory
-// customers it applies to through any contact point of the channel's
-// kind or their customer id. It is computed with the suppression
-// package's batch decisions once per state and cached, so runs and dry
-// runs after it are bitmap operations.
-func (e *Engine) customerSuppression(dir *customers.Directory, scope suppression.Scope, at time.Time) ([]campaigns.Step, []suppression.ListRef, error) {
-	kind := customers.KindOf(scope.Channel)
-	type result struct {
-		steps []campaigns.Step
-		refs  []suppression.ListRef
-	}
-	var out result
-	key := fmt.Sprintf("scope\x00%d\x00%s\x00%s\x00%d", scope.Channel, scope.Purpose, scope.Sponsor, at.Unix())
-	a := e.audience()
-	var storeVersion uint64
-	e.Read(func(st *suppression.Store, _ journal.Seq) error { storeVersion = st.Version(); return nil })
-	versions := [2]uint64{storeVersion, dir.Version()}
-	a.cacheMu.Lock()
-	if hit, ok := a.scopeCache[key]; ok && hit.at == versions {
-		a.cacheMu.Unlock()
-		return hit.steps, hit.refs, nil
-	}
-	a.cacheMu.Unlock()
-	err := e.Read(func(st *suppression.Store, _ journal.Seq) error {
-		p, err := st.Compile(scope)
-		if err != nil {
-			return err
-		}
-		out.refs = p.Lists()
-		type acc struct {
-			step campaigns.Step
-			ids  []uint64
-		}
-		byLabel := map[string]*acc{}
-		var order []string
-		add := func(r suppression.Reason, id uint32) {
-			s := campaigns.Step{Code: r.Code, List: r.List, Source: r.Source, Purpose: r.Purpose}
-			if r.Code == suppression.ReasonOptOut {
-				s.List = ""
-			}
-			l := s.Label()
-			ac := byLabel[l]
-			if ac == nil {
-				ac = &acc{step: s}
-				byLabel[l] = ac
-				order = append(order, l)
-			}
-			if n := len(ac.ids); n == 0 || ac.ids[n-1] != uint64(id) {
-				ac.ids = append(ac.ids, uint64(id))
-			}
-		}
-		kinds := []contactkey.Kind{contactkey.KindCustomer}
-		if kind != contactkey.KindCustomer {
-			kinds = append(kinds, kind)
-		}
-		for _, k := range kinds {
-			dir.EachKey(k, 1<<18, func(ids []uint32, keys []uint64) {
-				p.DecideBatch(k, keys, at.Unix(), func(i int, r suppression.Reason) { add(r, ids[i]) })
-			})
-		}
-		// A scope consent list of a kind the customer has no key of is
-		// failed too: nothing of that kind could be checked.
-		for _, ref := range out.refs {
-			if ref.Type != suppression.Consent {
-				continue
-			}
-			missing := roaring64.AndNot(dir.All(), dir.With(ref.Kind))
-			if missing.IsEmpty() {
-				continue
-			}
-			s := campaigns.Step{Code: suppression.ReasonNoConsent, List: ref.Name, Source: ref.Source, Purpose: scope.Purpose}
-			l := s.Label()
-			ac := byLabel[l]
-			if ac == nil {
-				ac = &acc{step: s}
-				byLabel[l] = ac
-				order = append(order, l)
-			}
-			ac.ids = append(ac.ids, missing.ToArray()...)
-		}
-		rank := map[string]int{suppression.ReasonNoConsent: 0, suppression.ReasonOptOut: 1, suppression.ReasonList: 2} // the order: consent, then each suppression reason
-		sort.SliceStable(order, func(i, j int) bool {
-			a, b := byLabel[order[i]].step, byLabel[order[j]].step
-			if rank[a.Code] != rank[b.Code] {
-				return rank[a.Code] < rank[b.Code]
-			}
-			return order[i] < order[j]
-		})
-		for _, l := range order {
-			ac := byLabel[l]
-			slices.Sort(ac.ids)
-			set := roaring64.NewBitmap()
-			set.AddMany(slices.Compact(ac.ids))
-			set.RunOptimize()
-			ac.step.Set = set
-			out.steps = append(out.steps, ac.step)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	a.cacheMu.Lock()
-	if a.scopeCache == nil || len(a.scopeCache) > 64 {
-		a.scopeCache = map[string]scopeHit{}
-	}
-	a.scopeCache[key] = scopeHit{at: versions, steps: out.steps, refs: out.refs}
-	a.cacheMu.Unlock()
-	return out.steps, out.refs, nil
-}
-
-type scopeHit struct {
-	at    [2]uint64 // store version, directory version
-	steps []campaigns.Step
-	refs  []suppression.ListRef
 }
 
 // ReasonLabels returns the labels of a plan's steps, in order.

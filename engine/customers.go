@@ -116,12 +116,15 @@ type audience struct {
 	builder *customers.Builder
 	state   atomic.Pointer[CampaignState]
 
-	// cache of customer-level sets derived from the state and the lists
-	// (see campaignrun.go), dropped when either moves.
-	cacheMu    sync.Mutex
-	cache      map[string]*roaring64.Bitmap
-	cacheAt    [2]uint64 // store version, directory version
-	scopeCache map[string]scopeHit
+	// caches of customer-level sets derived from the state and the lists
+	// (see campaignrun.go, scopesuppression.go), keyed by what they are
+	// derived from.
+	cacheMu  sync.Mutex
+	cache    map[string]*roaring64.Bitmap
+	exempt   *roaring64.Bitmap // relationshipExempt's last set
+	exemptAt exemptKey
+	ebr      []ebrHit
+	scopeCaches
 	rfmRes     *rfm.Result
 	rfmCache   map[string]*roaring64.Bitmap
 	zoneCache  map[uint64][]string // phone → time zones (writer only)

@@ -123,6 +123,7 @@ func (s *Store) OptIn(key contactkey.Key, ev OptEvent) error {
 		}
 		s.lists[name] = l.with(entries, exp, ev.Version, ev.At*1e9)
 		s.listsVersion = ev.Version
+		s.logChange(Change{Version: ev.Version, Kind: key.Kind, Keys: []uint64{key.V}, List: name})
 	}
 	return nil
 }
