@@ -106,6 +106,7 @@ func (c *cli) recoverEngine(ctx context.Context, dj *dataJournal) (*engine.Engin
 		Actor:         c.cfg.Actor,
 		Tool:          "hush " + version,
 		Logf:          c.logf,
+		MaxStaleness:  c.cfg.MaxStaleness,
 	})
 	if err != nil {
 		dj.j.Close()
