@@ -488,6 +488,11 @@ func formatReasons(dst []byte, rs []suppression.Reason) []byte {
 			dst = append(dst, ';')
 		}
 		item := len(dst)
+		if r.Code == suppression.ReasonStaleState {
+			// Not a list's entry: the state could not be trusted.
+			dst = append(append(dst, "stale_state:"...), r.Source...)
+			continue
+		}
 		if r.Code == suppression.ReasonNoConsent {
 			dst = append(dst, "no_consent:"...)
 		}
