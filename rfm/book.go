@@ -64,6 +64,7 @@ type Ledger struct {
 	minDay   Day
 	events   int64
 	touch    uint32 // keeps applyBatch's prefetch loads alive
+	own      []stripeList
 }
 
 // NewLedger returns an empty ledger.
@@ -280,42 +281,64 @@ const NoID = ^uint32(0)
 // applyBatch applies the kept events; cid holds their customer ids in
 // order. A big batch is applied by stripes of customer ids in parallel
 // (each goroutine owns the aggregates of every par-th run of
-// stripeSize ids, so no two write one cache line): the updates are
+// 1<<stripeBits ids, so no two write one cache line): the updates are
 // cache misses into a table far larger than the caches, and two cores
 // keep twice as many in flight. The result is the same as in order: an
 // aggregate's fields are sums, counts, minima and maxima.
 func (l *Ledger) applyBatch(cid []uint32, events []Event, keep []bool) {
-	// Grow for the events counted (as apply does: an event after the
-	// cutoff gives no slot).
-	top, j := -1, 0
-	for i := range events {
-		if keep[i] {
-			if events[i].Day <= l.cfg.Cutoff {
-				top = max(top, int(cid[j]))
-			}
-			j++
-		}
+	par := runtime.GOMAXPROCS(0)
+	if par < 2 || len(cid) < 4096 {
+		par = 1
 	}
+	par = min(par, 8)
+	// One pass in order: grow for the events counted (as apply does: an
+	// event after the cutoff gives no slot) and deal the events out to
+	// their stripes.
+	if cap(l.own) < par {
+		l.own = make([]stripeList, par)
+	}
+	own := l.own[:par]
+	for w := range own {
+		own[w].ids, own[w].at = own[w].ids[:0], own[w].at[:0]
+	}
+	top, j, cut := -1, 0, l.cfg.Cutoff
+	var excluded int64
+	for i := range events {
+		if !keep[i] {
+			continue
+		}
+		id := cid[j]
+		j++
+		if events[i].Day > cut {
+			excluded++
+			continue
+		}
+		top = max(top, int(id))
+		w := 0
+		if par > 1 {
+			w = int(id>>stripeBits) % par
+		}
+		own[w].ids = append(own[w].ids, id)
+		own[w].at = append(own[w].at, int32(i))
+	}
+	l.excluded += excluded
 	if top >= 0 {
 		l.grow(top + 1)
 	}
-	par := runtime.GOMAXPROCS(0)
-	if par < 2 || len(cid) < 4096 {
-		st := l.stripe(cid, events, keep, 0, 1)
-		l.merge(st)
+	if par == 1 {
+		l.merge(l.stripe(&own[0], events))
 		return
 	}
-	par = min(par, 8)
 	stats := make([]stripeStats, par)
 	var wg sync.WaitGroup
 	for w := 1; w < par; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			stats[w] = l.stripe(cid, events, keep, w, par)
+			stats[w] = l.stripe(&own[w], events)
 		}()
 	}
-	stats[0] = l.stripe(cid, events, keep, 0, par)
+	stats[0] = l.stripe(&own[0], events)
 	wg.Wait()
 	for _, st := range stats {
 		l.merge(st)
@@ -325,73 +348,75 @@ func (l *Ledger) applyBatch(cid []uint32, events []Event, keep []bool) {
 // 1<<stripeBits ids (1.5 KiB of aggregates) are one stripe of applyBatch.
 const stripeBits = 6
 
+// stripeList is one stripe's share of a batch: customer ids and the
+// positions of their events, in order.
+type stripeList struct {
+	ids []uint32
+	at  []int32
+}
+
 // stripeStats are a stripe's share of the ledger's counters.
 type stripeStats struct {
-	events, excluded int64
-	minDay, maxDay   Day
-	touch            uint32
+	events         int64
+	minDay, maxDay Day
+	touch          uint32
 }
 
 func (l *Ledger) merge(st stripeStats) {
 	l.events += st.events
-	l.excluded += st.excluded
 	l.minDay = min(l.minDay, st.minDay)
 	l.maxDay = max(l.maxDay, st.maxDay)
 	l.touch += st.touch
 }
 
-// stripe applies the kept events whose customer id is in stripe w of
-// par (all of them when par is 1).
-func (l *Ledger) stripe(cid []uint32, events []Event, keep []bool, w, par int) stripeStats {
+// prefetchWindow is how many aggregates stripe loads ahead of the ones
+// it updates: enough misses in flight to cover a memory latency, few
+// enough that they are still cached when their turn comes.
+const prefetchWindow = 32
+
+// stripe applies a stripe's events (none after the cutoff).
+func (l *Ledger) stripe(own *stripeList, events []Event) stripeStats {
 	st := stripeStats{minDay: NoCutoff, maxDay: NoWindow}
-	mine := func(id uint32) bool { return par == 1 || int(id>>stripeBits)%par == w }
-	// Touch every aggregate first: independent loads, all in flight.
+	ids, at := own.ids, own.at[:len(own.ids)]
+	ws := l.cfg.WindowStart
 	var sink uint32
-	for _, id := range cid {
-		if mine(id) && int(id) < l.n {
+	for _, id := range ids[:min(prefetchWindow, len(ids))] {
+		sink += l.at(id).Orders
+	}
+	for lo := 0; lo < len(ids); lo += prefetchWindow {
+		hi := min(lo+prefetchWindow, len(ids))
+		// Load the next window's aggregates: independent loads, in flight
+		// while this window is updated.
+		for _, id := range ids[hi:min(hi+prefetchWindow, len(ids))] {
 			sink += l.at(id).Orders
+		}
+		for k := lo; k < hi; k++ {
+			e := &events[at[k]]
+			a := l.at(ids[k])
+			st.events++
+			st.maxDay = max(st.maxDay, e.Day)
+			st.minDay = min(st.minDay, e.Day)
+			inWindow := e.Day >= ws
+			if e.Return {
+				if inWindow {
+					a.Total -= e.Amount
+				}
+				continue
+			}
+			if a.AllOrders == 0 || e.Day < a.First {
+				a.First = e.Day
+			}
+			if a.AllOrders == 0 || e.Day > a.Last {
+				a.Last = e.Day
+			}
+			a.AllOrders++
+			if inWindow {
+				a.Orders++
+				a.Total += e.Amount
+			}
 		}
 	}
 	st.touch = sink
-	cut, ws := l.cfg.Cutoff, l.cfg.WindowStart
-	j := 0
-	for i := range events {
-		if !keep[i] {
-			continue
-		}
-		id := cid[j]
-		j++
-		if !mine(id) {
-			continue
-		}
-		e := &events[i]
-		if e.Day > cut {
-			st.excluded++
-			continue
-		}
-		st.events++
-		st.maxDay = max(st.maxDay, e.Day)
-		st.minDay = min(st.minDay, e.Day)
-		a := l.at(id)
-		inWindow := e.Day >= ws
-		if e.Return {
-			if inWindow {
-				a.Total -= e.Amount
-			}
-			continue
-		}
-		if a.AllOrders == 0 || e.Day < a.First {
-			a.First = e.Day
-		}
-		if a.AllOrders == 0 || e.Day > a.Last {
-			a.Last = e.Day
-		}
-		a.AllOrders++
-		if inWindow {
-			a.Orders++
-			a.Total += e.Amount
-		}
-	}
 	return st
 }
 

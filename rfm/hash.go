@@ -173,12 +173,24 @@ func ContentKey(raw []byte, line int64) uint64 {
 type Orders struct {
 	numeric, numericReturns *roaring64.Bitmap
 	hashed                  *OrderSet
+
+	// Order ids mostly come in ascending order: a numeric order above
+	// every one seen is new without a probe, and such runs go into the
+	// bitmap with one AddMany (a fraction of a CheckedAdd each). pending
+	// holds them, ascending, above everything in numeric; top is the
+	// largest numeric order seen (valid when hasTop).
+	pending []uint64
+	top     uint64
+	hasTop  bool
 }
 
 // NewOrders returns an empty set; hint sizes the hashed part.
 func NewOrders(hint int) *Orders {
 	return &Orders{numeric: roaring64.New(), numericReturns: roaring64.New(), hashed: NewOrderSet(hint)}
 }
+
+// maxPending bounds Orders.pending (512 KiB).
+const maxPending = 1 << 16
 
 // Add records key (an order, or with ret the return of one) and reports
 // whether it was new.
@@ -187,6 +199,15 @@ func (o *Orders) Add(key uint64, ret bool) bool {
 		if ret {
 			return o.numericReturns.CheckedAdd(key)
 		}
+		if !o.hasTop || key > o.top {
+			if len(o.pending) == maxPending {
+				o.flush()
+			}
+			o.pending = append(o.pending, key)
+			o.top, o.hasTop = key, true
+			return true
+		}
+		o.flush()
 		return o.numeric.CheckedAdd(key)
 	}
 	if ret {
@@ -195,23 +216,38 @@ func (o *Orders) Add(key uint64, ret bool) bool {
 	return o.hashed.Add(key)
 }
 
+// flush moves pending into the bitmap.
+func (o *Orders) flush() {
+	if len(o.pending) > 0 {
+		o.numeric.AddMany(o.pending)
+		o.pending = o.pending[:0]
+	}
+}
+
 // Len is the number of keys held.
 func (o *Orders) Len() int {
+	o.flush()
 	return int(o.numeric.GetCardinality()+o.numericReturns.GetCardinality()) + o.hashed.Len()
 }
 
 // Bytes is the memory the set holds.
 func (o *Orders) Bytes() int {
-	return int(o.numeric.GetSizeInBytes()+o.numericReturns.GetSizeInBytes()) + o.hashed.Bytes()
+	o.flush()
+	return int(o.numeric.GetSizeInBytes()+o.numericReturns.GetSizeInBytes()) + o.hashed.Bytes() + cap(o.pending)*8
 }
 
 // Parts exposes the set's parts for snapshots: the numeric orders, the
 // numeric returns, and the hashed set.
 func (o *Orders) Parts() (numeric, numericReturns *roaring64.Bitmap, hashed *OrderSet) {
+	o.flush()
 	return o.numeric, o.numericReturns, o.hashed
 }
 
 // OrdersFromParts rebuilds a set from Parts (a snapshot being loaded).
 func OrdersFromParts(numeric, numericReturns *roaring64.Bitmap, hashed *OrderSet) *Orders {
-	return &Orders{numeric: numeric, numericReturns: numericReturns, hashed: hashed}
+	o := &Orders{numeric: numeric, numericReturns: numericReturns, hashed: hashed}
+	if !numeric.IsEmpty() {
+		o.top, o.hasTop = numeric.Maximum(), true
+	}
+	return o
 }
