@@ -216,12 +216,36 @@ func (o *Orders) Add(key uint64, ret bool) bool {
 	return o.hashed.Add(key)
 }
 
-// flush moves pending into the bitmap.
+// flush moves pending into the bitmap: runs of consecutive ids (the
+// usual order numbering) as ranges, the rest with AddMany.
 func (o *Orders) flush() {
-	if len(o.pending) > 0 {
-		o.numeric.AddMany(o.pending)
-		o.pending = o.pending[:0]
+	p := o.pending
+	for len(p) > 0 {
+		n := 1
+		for n < len(p) && p[n] == p[0]+uint64(n) {
+			n++
+		}
+		if n >= 64 {
+			o.numeric.AddRange(p[0], p[n-1]+1)
+			p = p[n:]
+			continue
+		}
+		// Up to the next long run.
+		end := n
+		for end < len(p) {
+			m := 1
+			for end+m < len(p) && m < 64 && p[end+m] == p[end]+uint64(m) {
+				m++
+			}
+			if m >= 64 {
+				break
+			}
+			end += m
+		}
+		o.numeric.AddMany(p[:end])
+		p = p[end:]
 	}
+	o.pending = o.pending[:0]
 }
 
 // Len is the number of keys held.

@@ -114,7 +114,24 @@ func NewReport(res *Result, k int) *Report {
 	sumR := make([]int64, nseg)
 	sumF := make([]int64, nseg)
 	sumM := make([]float64, nseg)
+	// Medians: recency and frequency span small ranges, so per-segment
+	// histograms (no copy of the values); monetary values are gathered per
+	// segment into arrays sized from the segment bitmaps.
+	hists := [2]segHist{newSegHist(res, AttrRecencyDays, nseg), newSegHist(res, AttrFrequency, nseg)}
 	perSeg := make([][3][]int64, nseg)
+	for s := range nseg {
+		n := 0
+		if s < len(res.segBM) {
+			n = int(res.segBM[s].GetCardinality())
+		}
+		if hists[0].counts == nil {
+			perSeg[s][0] = make([]int64, 0, n)
+		}
+		if hists[1].counts == nil {
+			perSeg[s][1] = make([]int64, 0, n)
+		}
+		perSeg[s][2] = make([]int64, 0, n)
+	}
 	lapsed := res.extra[LapsedSlug]
 	lapsedN := make([]int, nseg)
 	nb := res.Bins
@@ -126,23 +143,38 @@ func NewReport(res *Result, k int) *Report {
 			i := w*64 + trailingZeros(word)
 			word &= word - 1
 			s := res.seg[i]
+			rv, fv, mv := int64(res.recency[i]), int64(res.frequency[i]), res.monetary[i]
 			cust[s]++
-			orders[s] += int64(res.frequency[i])
+			orders[s] += fv
 			revenue[s] += res.total[i]
 			totalRev += res.total[i]
-			sumR[s] += int64(res.recency[i])
-			sumF[s] += int64(res.frequency[i])
-			sumM[s] += float64(res.monetary[i])
-			perSeg[s][0] = append(perSeg[s][0], int64(res.recency[i]))
-			perSeg[s][1] = append(perSeg[s][1], int64(res.frequency[i]))
-			perSeg[s][2] = append(perSeg[s][2], res.monetary[i])
+			sumR[s] += rv
+			sumF[s] += fv
+			sumM[s] += float64(mv)
+			if h := &hists[0]; h.counts != nil {
+				h.counts[int(s)*h.width+int(rv-h.lo)]++
+			} else {
+				perSeg[s][0] = append(perSeg[s][0], rv)
+			}
+			if h := &hists[1]; h.counts != nil {
+				h.counts[int(s)*h.width+int(fv-h.lo)]++
+			} else {
+				perSeg[s][1] = append(perSeg[s][1], fv)
+			}
+			perSeg[s][2] = append(perSeg[s][2], mv)
 			if lapsed != nil && lapsed.Contains(uint32(i)) {
 				lapsedN[s]++
 			}
 			g := (int(res.r[i])-1)*nb + int(res.f[i]) - 1
 			gridN[g]++
-			gridM[g] += float64(res.monetary[i])
+			gridM[g] += float64(mv)
 		}
+	}
+	segMedian := func(d, s int) float64 {
+		if d < 2 && hists[d].counts != nil {
+			return hists[d].median(s, cust[s])
+		}
+		return median(perSeg[s][d])
 	}
 	if !rep.Customers.Suppressed {
 		var all int64
@@ -175,9 +207,9 @@ func NewReport(res *Result, k int) *Report {
 				row.AvgOrder = money(float64(revenue[s]) / float64(o))
 			}
 			n := float64(cust[s])
-			row.Recency = &Stat{Mean: round1(float64(sumR[s]) / n), Median: median(perSeg[s][0])}
-			row.Frequency = &Stat{Mean: round1(float64(sumF[s]) / n), Median: median(perSeg[s][1])}
-			row.Monetary = &Stat{Mean: round1(sumM[s] / n / unit), Median: median(perSeg[s][2]) / unit}
+			row.Recency = &Stat{Mean: round1(float64(sumR[s]) / n), Median: segMedian(0, s)}
+			row.Frequency = &Stat{Mean: round1(float64(sumF[s]) / n), Median: segMedian(1, s)}
+			row.Monetary = &Stat{Mean: round1(sumM[s] / n / unit), Median: segMedian(2, s) / unit}
 			if lapsed != nil {
 				lc := suppress([]int{lapsedN[s]}, k)[0]
 				row.Lapsed = &lc
@@ -253,6 +285,48 @@ func suppress(n []int, k int) []Count {
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// segHist counts one attribute's values per segment when their range is
+// small (counts nil otherwise): segment s, value v at s*width+v-lo.
+type segHist struct {
+	lo     int64
+	width  int
+	counts []int32
+}
+
+func newSegHist(res *Result, attr string, nseg int) segHist {
+	b := res.attrs[attr]
+	if b == nil || b.GetCardinality() == 0 {
+		return segHist{}
+	}
+	w := b.MaxValue - b.MinValue + 1
+	if w <= 0 || w > 1<<16 {
+		return segHist{}
+	}
+	return segHist{lo: b.MinValue, width: int(w), counts: make([]int32, nseg*int(w))}
+}
+
+// median of segment s's n values, as median gives it.
+func (h *segHist) median(s, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	lo, hi := (n-1)/2, n/2
+	var a, b int64
+	seen := 0
+	gotA := false
+	for k, c := range h.counts[s*h.width : (s+1)*h.width] {
+		seen += int(c)
+		if !gotA && seen > lo {
+			a, gotA = h.lo+int64(k), true
+		}
+		if seen > hi {
+			b = h.lo + int64(k)
+			break
+		}
+	}
+	return float64(a+b) / 2
+}
 
 func median(v []int64) float64 {
 	n := len(v)

@@ -251,6 +251,26 @@ func (res *Result) Each(fn func(CustomerScore) bool) {
 	}
 }
 
+// EachIn is Each over the dense ids lo..hi-1 only (lo a multiple of 64):
+// disjoint ranges may be walked on different goroutines.
+func (res *Result) EachIn(lo, hi int, fn func(CustomerScore) bool) {
+	hi = min(hi, res.n)
+	for w := lo / 64; w*64 < hi; w++ {
+		word := res.scored[w]
+		for word != 0 {
+			i := w*64 + trailingZeros(word)
+			word &= word - 1
+			if i >= hi {
+				return
+			}
+			cs, _ := res.Customer(uint32(i))
+			if !fn(cs) {
+				return
+			}
+		}
+	}
+}
+
 // WithSegment returns a copy of the result (sharing everything else) with
 // an extra named bitmap, e.g. "lapsed"; the original is unchanged.
 func (res *Result) WithSegment(slug string, bm *roaring.Bitmap) *Result {

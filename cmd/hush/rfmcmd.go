@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -382,57 +383,82 @@ func runRFMScore(ctx context.Context, c *cli, name string, args []string) error 
 }
 
 // writeScores writes the per-customer CSV in the R rfm file's columns.
+// Blocks of customers are formatted on every core and written in id
+// order (10M rows are ~2.5 s of formatting on one).
 func writeScores(path string, res *rfm.Result) error {
 	o, err := createOut(path)
 	if err != nil {
 		return err
 	}
-	w := csvio.NewWriter(o)
-	hdr := []string{"customer_id", "recency_days", "transaction_count", "amount", "recency_score", "frequency_score", "monetary_score", "rfm_score", "segment"}
-	fields := make([][]byte, len(hdr))
-	for i, h := range hdr {
-		fields[i] = []byte(h)
-	}
-	if err := w.WriteRecord(fields...); err != nil {
+	hdr := "customer_id,recency_days,transaction_count,amount,recency_score,frequency_score,monetary_score,rfm_score,segment\n"
+	if _, err := o.Write([]byte(hdr)); err != nil {
 		o.discard()
 		return err
 	}
-	var buf []byte
+	segField := map[string][]byte{}
+	for _, s := range res.Segments() {
+		segField[s.Name] = csvio.AppendField(nil, []byte(s.Name), ',')
+	}
+	const block = 1 << 16
+	blocks := (res.IDSpace() + block - 1) / block
+	par := max(1, runtime.GOMAXPROCS(0))
+	out := make([]chan []byte, blocks)
+	for i := range out {
+		out[i] = make(chan []byte, 1)
+	}
+	next := make(chan int, blocks)
+	for i := range blocks {
+		next <- i
+	}
+	close(next)
+	// At most 2·par formatted blocks wait for the writer.
+	slots := make(chan struct{}, 2*par)
+	stop := make(chan struct{})
 	var werr error
 	res.Customers().Names(func(appendName func([]byte, uint32) []byte) {
-		res.Each(func(cs rfm.CustomerScore) bool {
-			buf = buf[:0]
-			offs := [10]int{}
-			buf = appendName(buf, cs.ID)
-			offs[1] = len(buf)
-			buf = strconv.AppendInt(buf, int64(cs.RecencyDays), 10)
-			offs[2] = len(buf)
-			buf = strconv.AppendUint(buf, uint64(cs.Frequency), 10)
-			offs[3] = len(buf)
-			buf = rfm.AppendAmountTrim(buf, cs.Monetary, res.Exponent)
-			offs[4] = len(buf)
-			buf = strconv.AppendInt(buf, int64(cs.R), 10)
-			offs[5] = len(buf)
-			buf = strconv.AppendInt(buf, int64(cs.F), 10)
-			offs[6] = len(buf)
-			buf = strconv.AppendInt(buf, int64(cs.M), 10)
-			offs[7] = len(buf)
-			buf = strconv.AppendInt(buf, int64(cs.RFMScore()), 10)
-			offs[8] = len(buf)
-			buf = append(buf, cs.Segment.Name...)
-			offs[9] = len(buf)
-			for i := range 9 {
-				fields[i] = buf[offs[i]:offs[i+1]]
+		for range par {
+			go func() {
+				var name []byte
+				for bi := range next {
+					select {
+					case slots <- struct{}{}:
+					case <-stop:
+						return
+					}
+					buf := make([]byte, 0, block*40)
+					res.EachIn(bi*block, (bi+1)*block, func(cs rfm.CustomerScore) bool {
+						name = appendName(name[:0], cs.ID)
+						buf = csvio.AppendField(buf, name, ',')
+						buf = append(buf, ',')
+						buf = strconv.AppendInt(buf, int64(cs.RecencyDays), 10)
+						buf = append(buf, ',')
+						buf = strconv.AppendUint(buf, uint64(cs.Frequency), 10)
+						buf = append(buf, ',')
+						buf = rfm.AppendAmountTrim(buf, cs.Monetary, res.Exponent)
+						buf = append(buf, ',')
+						for _, v := range [3]int{cs.R, cs.F, cs.M} {
+							buf = strconv.AppendInt(buf, int64(v), 10)
+							buf = append(buf, ',')
+						}
+						buf = strconv.AppendInt(buf, int64(cs.RFMScore()), 10)
+						buf = append(buf, ',')
+						buf = append(buf, segField[cs.Segment.Name]...)
+						buf = append(buf, '\n')
+						return true
+					})
+					out[bi] <- buf
+				}
+			}()
+		}
+		for _, ch := range out {
+			buf := <-ch
+			<-slots
+			if _, werr = o.Write(buf); werr != nil {
+				close(stop)
+				return
 			}
-			if werr = w.WriteRecord(fields...); werr != nil {
-				return false
-			}
-			return true
-		})
+		}
 	})
-	if werr == nil {
-		werr = w.Flush()
-	}
 	if werr != nil {
 		o.discard()
 		return werr
