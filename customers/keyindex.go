@@ -169,7 +169,8 @@ type pair struct {
 	id  uint32
 }
 
-// runOf sorts pairs (by key, then id) into a run, without duplicates.
+// runOf sorts pairs given in ascending id order (by key, then id) into a
+// run, without duplicates.
 func runOf(ps []pair) *keyRun {
 	ps = radixSortPairs(ps)
 	r := &keyRun{keys: make([]uint64, 0, len(ps)), ids: make([]uint32, 0, len(ps))}
@@ -184,10 +185,11 @@ func runOf(ps []pair) *keyRun {
 	return r
 }
 
-// radixSortPairs sorts by key, then id: an LSD radix sort, 16 bits a
-// pass (two passes on the id, four on the key; a pass whose digit is the
-// same for every pair is skipped). A directory of 10M customers sorts in
-// a fraction of what a comparison sort takes.
+// radixSortPairs sorts pairs given in ascending id order by key, then
+// id: an LSD radix sort on the key, 16 bits a pass (stable, so equal
+// keys keep their id order; a pass whose digit is the same for every
+// pair is skipped). A directory of 10M customers sorts in a fraction of
+// what a comparison sort takes.
 func radixSortPairs(ps []pair) []pair {
 	if len(ps) < 256 {
 		slices.SortFunc(ps, func(a, b pair) int {
@@ -203,13 +205,8 @@ func radixSortPairs(ps []pair) []pair {
 	}
 	tmp := make([]pair, len(ps))
 	var count [1 << 16]int
-	digit := func(p pair, pass int) int {
-		if pass < 2 {
-			return int(p.id>>(16*pass)) & 0xffff
-		}
-		return int(p.key>>(16*(pass-2))) & 0xffff
-	}
-	for pass := range 6 {
+	digit := func(p pair, pass int) int { return int(p.key>>(16*pass)) & 0xffff }
+	for pass := range 4 {
 		clear(count[:])
 		for _, p := range ps {
 			count[digit(p, pass)]++

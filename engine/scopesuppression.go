@@ -80,8 +80,14 @@ func (e *Engine) customerSuppression(dir *customers.Directory, scope suppression
 	return st.steps, st.refs, nil
 }
 
+// scopeKey names a scope in the cache: one carried state per scope,
+// whatever the time it was derived for.
+func scopeKey(scope suppression.Scope) string {
+	return fmt.Sprintf("%d\x00%s\x00%s", scope.Channel, scope.Purpose, scope.Sponsor)
+}
+
 func (e *Engine) scopeSuppression(dir *customers.Directory, scope suppression.Scope, at int64) (*scopeState, error) {
-	key := fmt.Sprintf("%d\x00%s\x00%s", scope.Channel, scope.Purpose, scope.Sponsor)
+	key := scopeKey(scope)
 	a := e.audience()
 	a.cacheMu.Lock()
 	prev := a.scopeCache[key]
@@ -89,11 +95,14 @@ func (e *Engine) scopeSuppression(dir *customers.Directory, scope suppression.Sc
 	kinds := scopeKinds(scope.Channel)
 	var idx []*customers.KeyIndex
 	if prev != nil && prev.dir.Version() <= dir.Version() {
-		// Built or advanced outside the store's lock: it reads the
-		// directory only.
-		for _, k := range kinds {
-			idx = append(idx, e.keyIndex(dir, k))
+		// Built or advanced outside the store's lock (they read the
+		// directory only), the kinds side by side.
+		idx = make([]*customers.KeyIndex, len(kinds))
+		var wg sync.WaitGroup
+		for i, k := range kinds {
+			wg.Go(func() { idx[i] = e.keyIndex(dir, k) })
 		}
+		wg.Wait()
 	}
 	var next *scopeState
 	err := e.Read(func(st *suppression.Store, _ journal.Seq) error {
@@ -137,11 +146,8 @@ func (e *Engine) scopeSuppression(dir *customers.Directory, scope suppression.Sc
 // advanced to dir, or a new one.
 func (e *Engine) keyIndex(dir *customers.Directory, kind contactkey.Kind) *customers.KeyIndex {
 	a := e.audience()
-	a.keyMu.Lock()
-	defer a.keyMu.Unlock()
-	if a.keyIdx == nil {
-		a.keyIdx = map[contactkey.Kind]*customers.KeyIndex{}
-	}
+	a.keyMu[kind].Lock()
+	defer a.keyMu[kind].Unlock()
 	x := a.keyIdx[kind]
 	if x != nil && x.Directory() == dir {
 		return x
@@ -422,6 +428,6 @@ func patchScope(prev, cur *scopeState, p *suppression.Policy, kinds []contactkey
 // the reverse indexes it patches with.
 type scopeCaches struct {
 	scopeCache map[string]*scopeState
-	keyMu      sync.Mutex // held while an index is built or advanced
-	keyIdx     map[contactkey.Kind]*customers.KeyIndex
+	keyMu      [contactkey.KindAddress + 1]sync.Mutex // per kind, held while its index is built or advanced
+	keyIdx     [contactkey.KindAddress + 1]*customers.KeyIndex
 }

@@ -3,9 +3,6 @@ package suppression
 import (
 	"slices"
 
-	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/RoaringBitmap/roaring/v2/roaring64"
-
 	"github.com/hushcrm/hush/contactkey"
 )
 
@@ -152,20 +149,6 @@ func listChangeKeys(diff func() set, phone bool, oldExp, newExp expiries, change
 		}
 	})
 	return keys, false
-}
-
-func setXor(a, b set) set {
-	if a.b64 != nil {
-		return set{b64: roaring64.Xor(a.b64, b.b64)}
-	}
-	return set{b32: roaring.Xor(a.b32, b.b32)}
-}
-
-func setAnd(a, b set) set {
-	if a.b64 != nil {
-		return set{b64: roaring64.And(a.b64, b.b64)}
-	}
-	return set{b32: roaring.And(a.b32, b.b32)}
 }
 
 // EachKey calls fn with batches of the list's entries (expired ones

@@ -85,6 +85,20 @@ func setAndNot(a, b set) set {
 	return set{b32: roaring.AndNot(a.b32, b.b32)}
 }
 
+func setXor(a, b set) set {
+	if a.b64 != nil {
+		return set{b64: roaring64.Xor(a.b64, b.b64)}
+	}
+	return set{b32: roaring.Xor(a.b32, b.b32)}
+}
+
+func setAnd(a, b set) set {
+	if a.b64 != nil {
+		return set{b64: roaring64.And(a.b64, b.b64)}
+	}
+	return set{b32: roaring.And(a.b32, b.b32)}
+}
+
 func setFastOr(phone bool, parts []set) set {
 	switch len(parts) {
 	case 0:

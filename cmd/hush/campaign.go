@@ -53,14 +53,11 @@ func campaignCreate(ctx context.Context, c *cli, args []string) error {
 	fs.Var(&caps, "cap", "frequency cap MAX/DAYSd[:CHANNEL|any[:PURPOSE]], e.g. 2/7d:call:direct_marketing (repeatable)")
 	schedule := fs.String("schedule", "once", "once, once@RFC3339 or a cron expression (\"0 9 * * 1\")")
 	desc := fs.String("description", "", "free text")
-	pos, err := c.parse(fs, args)
+	name, err := c.parseName(fs, args, "campaign")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return userErr("want exactly one campaign NAME")
-	}
-	spec := campaigns.Spec{Name: pos[0], Purpose: *purpose, Sponsor: *sponsor, Audience: *audience, Consents: splitList(*consents), Schedule: *schedule, Description: *desc}
+	spec := campaigns.Spec{Name: name, Purpose: *purpose, Sponsor: *sponsor, Audience: *audience, Consents: splitList(*consents), Schedule: *schedule, Description: *desc}
 	if *channel == "" {
 		return userErr("--channel is required (call, sms, email, mail or push)")
 	}
@@ -139,12 +136,9 @@ func campaignList(ctx context.Context, c *cli, args []string) error {
 
 func campaignShow(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("campaign show", "NAME")
-	pos, err := c.parse(fs, args)
+	name, err := c.parseName(fs, args, "campaign")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return userErr("want exactly one campaign NAME")
 	}
 	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
@@ -152,9 +146,9 @@ func campaignShow(ctx context.Context, c *cli, args []string) error {
 	}
 	defer closeFn()
 	st := e.Campaigns()
-	cp, ok := st.Campaigns[pos[0]]
+	cp, ok := st.Campaigns[name]
 	if !ok {
-		return &userError{fmt.Errorf("%w %q", engine.ErrUnknownCampaign, pos[0])}
+		return &userError{fmt.Errorf("%w %q", engine.ErrUnknownCampaign, name)}
 	}
 	m := campaignJSON(cp, time.Now())
 	var runs []map[string]any
@@ -173,24 +167,7 @@ func campaignShow(ctx context.Context, c *cli, args []string) error {
 }
 
 func campaignRemove(ctx context.Context, c *cli, args []string) error {
-	fs := c.flags("campaign rm", "NAME")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return userErr("want exactly one campaign NAME")
-	}
-	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	if _, err := e.DeleteCampaign(ctx, pos[0]); err != nil {
-		return segErr(err)
-	}
-	fmt.Fprintf(c.io.out, "campaign %s removed (its contact history stays)\n", pos[0])
-	return nil
+	return removeNamed(ctx, c, args, "campaign", " (its contact history stays)", (*engine.Engine).DeleteCampaign)
 }
 
 // rulesFlags adds the rule settings to a flag set.
@@ -240,12 +217,9 @@ func campaignRun(ctx context.Context, c *cli, args []string, dry bool) error {
 	manPath := fs.String("manifest", "", "proof manifest JSON (default NAME.manifest.json)")
 	markSent := fs.Bool("mark-sent", false, "record the final list as contacted (contact history, read by caps), in one journal record")
 	rules := rulesFlags(fs)
-	pos, err := c.parse(fs, args)
+	campaign, err := c.parseName(fs, args, "campaign")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return userErr("want exactly one campaign NAME")
 	}
 	at, err := parseAt(*atS, time.Now)
 	if err != nil {
@@ -257,7 +231,7 @@ func campaignRun(ctx context.Context, c *cli, args []string, dry bool) error {
 	}
 	defer closeFn()
 	t0 := time.Now()
-	rp, err := e.PlanCampaign(pos[0], at, *rules, dry)
+	rp, err := e.PlanCampaign(campaign, at, *rules, dry)
 	if err != nil {
 		return segErr(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/hushcrm/hush/campaigns"
 	"github.com/hushcrm/hush/csvio"
 	"github.com/hushcrm/hush/engine"
+	"github.com/hushcrm/hush/journal"
 	"github.com/hushcrm/hush/segments"
 )
 
@@ -191,22 +193,19 @@ func segmentCount(ctx context.Context, c *cli, args []string) error {
 func segmentExport(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("segment export", "NAME [--out FILE]")
 	outPath := fs.String("out", "", "write the customer ids here (default stdout)")
-	pos, err := c.parse(fs, args)
+	seg, err := c.parseName(fs, args, "segment")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return userErr("want exactly one segment NAME")
 	}
 	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if _, ok := e.Campaigns().Segments[pos[0]]; !ok {
-		return &userError{fmt.Errorf("%w %q", engine.ErrUnknownSegment, pos[0])}
+	if _, ok := e.Campaigns().Segments[seg]; !ok {
+		return &userError{fmt.Errorf("%w %q", engine.ErrUnknownSegment, seg)}
 	}
-	n, _ := segments.Parse("segment:" + pos[0])
+	n, _ := segments.Parse("segment:" + seg)
 	bm, err := segments.Eval(n, e.SegmentResolver())
 	if err != nil {
 		return segErr(err)
@@ -232,7 +231,7 @@ func segmentExport(ctx context.Context, c *cli, args []string) error {
 		if err := of.commit(); err != nil {
 			return err
 		}
-		c.logf("%d customers of segment %s written to %s", bm.GetCardinality(), pos[0], *outPath)
+		c.logf("%d customers of segment %s written to %s", bm.GetCardinality(), seg, *outPath)
 	}
 	return nil
 }
@@ -277,24 +276,39 @@ func segmentList(ctx context.Context, c *cli, args []string) error {
 }
 
 func segmentRemove(ctx context.Context, c *cli, args []string) error {
-	fs := c.flags("segment rm", "NAME")
-	pos, err := c.parse(fs, args)
+	return removeNamed(ctx, c, args, "segment", "", (*engine.Engine).DeleteSegment)
+}
+
+// removeNamed is the body of `campaign rm` and `segment rm`: delete the
+// named definition with remove, and say so (with note).
+func removeNamed(ctx context.Context, c *cli, args []string, what, note string, remove func(*engine.Engine, context.Context, string) (journal.Seq, error)) error {
+	name, err := c.parseName(c.flags(what+" rm", "NAME"), args, what)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return userErr("want exactly one segment NAME")
 	}
 	e, closeFn, err := c.openAudienceEngine(ctx, time.Now())
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if _, err := e.DeleteSegment(ctx, pos[0]); err != nil {
+	if _, err := remove(e, ctx, name); err != nil {
 		return segErr(err)
 	}
-	fmt.Fprintf(c.io.out, "segment %s removed\n", pos[0])
+	fmt.Fprintf(c.io.out, "%s %s removed%s\n", what, name, note)
 	return nil
+}
+
+// parseName parses the arguments of a command that takes exactly one
+// NAME (of a what: campaign, segment).
+func (c *cli) parseName(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", userErr("want exactly one %s NAME", what)
+	}
+	return pos[0], nil
 }
 
 // csvField quotes a value for CSV output when it needs it.
