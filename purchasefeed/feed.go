@@ -29,6 +29,15 @@ type Source interface {
 	DeadLetter(ctx context.Context, m Message, reason string) error
 }
 
+// Claimer is a Source that can take over messages other consumers of the
+// group read but did not acknowledge for minIdle: a consumer that crashed
+// and came back under another name (hostname-pid), or never came back.
+// Taking over a live but slow consumer's messages is harmless: the order
+// ids make the second store a no-op.
+type Claimer interface {
+	Claim(ctx context.Context, minIdle time.Duration, count int) ([]Message, error)
+}
+
 // Store is where events go: the engine.
 type Store interface {
 	AppendPurchases(ctx context.Context, b engine.PurchaseBatch) (engine.PurchaseOutcome, error)
@@ -44,8 +53,12 @@ type Options struct {
 	// Retry is the first pause after a failed round trip; it doubles up
 	// to MaxRetry.
 	Retry, MaxRetry time.Duration
-	Logf            func(format string, args ...any)
-	Now             func() time.Time
+	// ClaimIdle: messages pending with another consumer this long are
+	// taken over (when the Source is a Claimer), checked every
+	// ClaimEvery and at start.
+	ClaimIdle, ClaimEvery time.Duration
+	Logf                  func(format string, args ...any)
+	Now                   func() time.Time
 }
 
 // Stats are the feed's counters (metrics).
@@ -54,6 +67,7 @@ type Stats struct {
 	Duplicates atomic.Int64 // of those, orders already stored (re-delivery, or sent twice)
 	Rejected   atomic.Int64 // messages sent to the dead-letter stream
 	Errors     atomic.Int64 // failed rounds (stream or journal unreachable); retried
+	Claimed    atomic.Int64 // messages taken over from other consumers (crashed instances)
 	// LastID is the newest acknowledged message's id; LagMillis is how old
 	// it was (by the stream id's time) when it was acknowledged.
 	LastID    atomic.Pointer[string]
@@ -90,6 +104,12 @@ func New(src Source, store Store, o Options) (*Feed, error) {
 	if o.MaxRetry < o.Retry {
 		o.MaxRetry = 5 * time.Second
 	}
+	if o.ClaimIdle <= 0 {
+		o.ClaimIdle = time.Minute
+	}
+	if o.ClaimEvery <= 0 {
+		o.ClaimEvery = 30 * time.Second
+	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
@@ -110,8 +130,18 @@ func (f *Feed) Stats() *Stats { return &f.stats }
 // not stored, so nothing is lost meanwhile.
 func (f *Feed) Run(ctx context.Context) error {
 	pause := f.opts.Retry
+	var lastClaim time.Time
 	for ctx.Err() == nil {
-		err := f.Step(ctx)
+		var err error
+		if c, ok := f.src.(Claimer); ok && time.Since(lastClaim) >= f.opts.ClaimEvery {
+			var n int
+			n, err = f.claim(ctx, c)
+			if err == nil && n < f.opts.Batch {
+				lastClaim = time.Now()
+			}
+		} else {
+			err = f.Step(ctx)
+		}
 		if err == nil {
 			pause = f.opts.Retry
 			continue
@@ -139,14 +169,40 @@ func (f *Feed) Step(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read: %w", err)
 	}
+	return f.handle(ctx, msgs)
+}
+
+// claim takes over one batch of other consumers' idle messages and
+// handles it; it returns how many it took.
+func (f *Feed) claim(ctx context.Context, c Claimer) (int, error) {
+	msgs, err := c.Claim(ctx, f.opts.ClaimIdle, f.opts.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("claim idle messages: %w", err)
+	}
+	if len(msgs) > 0 {
+		f.opts.Logf("purchase stream %s: took over %d messages another consumer read but did not acknowledge for %s", f.opts.Stream, len(msgs), f.opts.ClaimIdle)
+		f.stats.Claimed.Add(int64(len(msgs)))
+	}
+	return len(msgs), f.handle(ctx, msgs)
+}
+
+// handle stores and acknowledges one batch of messages.
+func (f *Feed) handle(ctx context.Context, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	var err error
 	events := make([]rfm.Event, 0, len(msgs))
 	stored := make([]Message, 0, len(msgs))
 	var rejected []rejection
 	for _, m := range msgs {
 		var ev rfm.Event
+		if m.Fields == nil {
+			// Pending, but deleted from the stream (trimmed): there is
+			// nothing to store; the dead-letter entry says what happened.
+			rejected = append(rejected, rejection{m, "deleted_from_stream: the message was removed from the stream before it was stored"})
+			continue
+		}
 		if err := f.Parse(m, &ev); err != nil {
 			rejected = append(rejected, rejection{m, err.Error()})
 			continue

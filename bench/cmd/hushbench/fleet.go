@@ -67,7 +67,8 @@ type bootstrapResult struct {
 	// What the fleet's state costs in Redis after the import and its
 	// snapshot (for the README's memory sizing).
 	RedisUsedBytes int64 `json:"redis_used_memory_bytes"`
-	SnapshotBytes  int64 `json:"snapshot_bytes"`
+	Snapshots      int   `json:"snapshots"`
+	SnapshotBytes  int64 `json:"snapshot_bytes"` // the newest
 	StreamBytes    int64 `json:"stream_record_bytes"`
 	StreamRecords  int64 `json:"stream_records"`
 }
@@ -79,6 +80,19 @@ type propagationResult struct {
 	PropagationMs         []float64 `json:"propagation_ms_percentiles"` // p50, p90, p99, max
 	WriteMs               []float64 `json:"write_ms_percentiles"`       // p50, p90, p99, max
 	PollsPerOptOutAverage float64   `json:"polls_per_optout"`
+	// Redis memory the opt-outs took (used_memory after - before), per
+	// opt-out: each is one stream entry of one record.
+	RedisBytesPerOptOut float64 `json:"redis_bytes_per_optout"`
+	RecordBytes         float64 `json:"record_bytes_per_optout"`
+}
+
+func usedMemory(ctx context.Context, rdb *redis.Client) int64 {
+	info, err := rdb.InfoMap(ctx, "memory").Result()
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(info["Memory"]["used_memory"], 10, 64)
+	return n
 }
 
 func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -173,7 +187,7 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if tests["optout"] {
-		if err := fleetOptOut(ctx, f, rep, tmp, fleet("optout"), logf, stderr); err != nil {
+		if err := fleetOptOut(ctx, f, rep, tmp, fleet("optout"), rdb, logf, stderr); err != nil {
 			return fmt.Errorf("optout: %w", err)
 		}
 	}
@@ -185,12 +199,12 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			rep.Summary["ratio checks/s"], rep.Summary["ratio checks/cpu-s"])
 	}
 	if b := rep.Bootstrap; b != nil {
-		fmt.Fprintf(stdout, "  bootstrap of a new instance, list of %d entries: ready in %.2f s (median of %d: %v); import took %.1f s; Redis used_memory %s, snapshot %s, stream %d records / %s\n",
-			b.Entries, b.Median, len(b.ReadySeconds), b.ReadySeconds, b.ImportSeconds, mb(b.RedisUsedBytes), mb(b.SnapshotBytes), b.StreamRecords, mb(b.StreamBytes))
+		fmt.Fprintf(stdout, "  bootstrap of a new instance, list of %d entries: ready in %.2f s (median of %d: %v); import took %.1f s; Redis used_memory %s, %d snapshots (newest %s, %.2f bytes/entry), stream %d records / %s\n",
+			b.Entries, b.Median, len(b.ReadySeconds), b.ReadySeconds, b.ImportSeconds, mb(b.RedisUsedBytes), b.Snapshots, mb(b.SnapshotBytes), float64(b.SnapshotBytes)/float64(b.Entries), b.StreamRecords, mb(b.StreamBytes))
 	}
 	if o := rep.OptOut; o != nil {
-		fmt.Fprintf(stdout, "  opt-out on one instance seen on another, %d opt-outs, %d instances: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (write p50 %.2f ms, p99 %.2f ms)\n",
-			o.OptOuts, f.instances, o.PropagationMs[0], o.PropagationMs[1], o.PropagationMs[2], o.PropagationMs[3], o.WriteMs[0], o.WriteMs[2])
+		fmt.Fprintf(stdout, "  opt-out on one instance seen on another, %d opt-outs, %d instances: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (write p50 %.2f ms, p99 %.2f ms); Redis memory %.0f bytes per opt-out (record %.0f bytes)\n",
+			o.OptOuts, f.instances, o.PropagationMs[0], o.PropagationMs[1], o.PropagationMs[2], o.PropagationMs[3], o.WriteMs[0], o.WriteMs[2], o.RedisBytesPerOptOut, o.RecordBytes)
 	}
 	path := filepath.Join(f.dir, "fleet-results.json")
 	if err := writeJSON(path, rep); err != nil {
@@ -353,12 +367,11 @@ func fleetBootstrap(ctx context.Context, f fleetFlags, rep *fleetReport, tmp str
 		return err
 	}
 	b.StreamRecords, b.StreamBytes = ver.Report.Records, ver.Report.Bytes
+	b.Snapshots = len(ver.Report.Snapshots)
 	if len(ver.Report.Snapshots) > 0 {
 		b.SnapshotBytes = ver.Report.Snapshots[0].Bytes
 	}
-	if info, err := rdb.InfoMap(ctx, "memory").Result(); err == nil {
-		b.RedisUsedBytes, _ = strconv.ParseInt(info["Memory"]["used_memory"], 10, 64)
-	}
+	b.RedisUsedBytes = usedMemory(ctx, rdb)
 	for r := 0; r < f.runs; r++ {
 		port, err := freePort()
 		if err != nil {
@@ -397,7 +410,7 @@ func fleetBootstrap(ctx context.Context, f fleetFlags, rep *fleetReport, tmp str
 	return nil
 }
 
-func fleetOptOut(ctx context.Context, f fleetFlags, rep *fleetReport, tmp string, state []string, logf, stderr io.Writer) error {
+func fleetOptOut(ctx context.Context, f fleetFlags, rep *fleetReport, tmp string, state []string, rdb *redis.Client, logf, stderr io.Writer) error {
 	h := hushCmd{bin: f.hush, data: filepath.Join(tmp, "optout-cli"), region: "US", log: logf, state: state}
 	key, err := createKey(ctx, h, "marketer")
 	if err != nil {
@@ -432,6 +445,13 @@ func fleetOptOut(ctx context.Context, f fleetFlags, rep *fleetReport, tmp string
 		return res.StatusCode, b, err
 	}
 	phones := bench.RandomPhones(f.seed, 4242, f.optouts)
+	mem0 := usedMemory(ctx, rdb)
+	var rec0 struct {
+		Report struct{ Records, Bytes int64 } `json:"report"`
+	}
+	if _, err := h.runJSON(ctx, &rec0, "journal", "verify"); err != nil {
+		return err
+	}
 	var prop, write []time.Duration
 	polls := 0
 	fmt.Fprintf(stderr, "%d opt-outs across %d instances ...\n", f.optouts, f.instances)
@@ -475,7 +495,14 @@ func fleetOptOut(ctx context.Context, f fleetFlags, rep *fleetReport, tmp string
 		at := func(q float64) float64 { return float64(ds[min(len(ds)-1, int(q*float64(len(ds))))]) / 1e6 }
 		return []float64{at(0.5), at(0.9), at(0.99), float64(ds[len(ds)-1]) / 1e6}
 	}
-	o := &propagationResult{OptOuts: f.optouts, PropagationMs: pct(prop), WriteMs: pct(write), PollsPerOptOutAverage: float64(polls) / float64(f.optouts)}
+	o := &propagationResult{OptOuts: f.optouts, PropagationMs: pct(prop), WriteMs: pct(write), PollsPerOptOutAverage: float64(polls) / float64(f.optouts),
+		RedisBytesPerOptOut: float64(usedMemory(ctx, rdb)-mem0) / float64(f.optouts)}
+	var rec1 struct {
+		Report struct{ Records, Bytes int64 } `json:"report"`
+	}
+	if _, err := h.runJSON(ctx, &rec1, "journal", "verify"); err == nil && rec1.Report.Records > rec0.Report.Records {
+		o.RecordBytes = float64(rec1.Report.Bytes-rec0.Report.Bytes) / float64(rec1.Report.Records-rec0.Report.Records)
+	}
 	rep.OptOut = o
 	rep.Summary["optout propagation p99 ms"] = o.PropagationMs[2]
 	return nil
