@@ -101,7 +101,7 @@ func decodeEntry(payload string, n uint64, recs [][]byte) ([][]byte, int64, erro
 	if body[0] != entryVersion {
 		return nil, 0, fmt.Errorf("unknown entry version %d", body[0])
 	}
-	count, k := binary.Uvarint(body[1:])
+	count, k := uvarint(body[1:])
 	if k <= 0 {
 		return nil, 1, errors.New("bad record count")
 	}
@@ -110,7 +110,7 @@ func decodeEntry(payload string, n uint64, recs [][]byte) ([][]byte, int64, erro
 	}
 	off := 1 + k
 	for i := uint64(0); i < count; i++ {
-		l, k := binary.Uvarint(body[off:])
+		l, k := uvarint(body[off:])
 		if k <= 0 {
 			return nil, int64(off), fmt.Errorf("record %d: bad length", i+1)
 		}
@@ -145,4 +145,16 @@ func parseEntryID(id string) (first, last journal.Seq, n uint64, err error) {
 		return 0, 0, 0, fmt.Errorf("entry ID %q is not <last seq>-<count>", id)
 	}
 	return journal.Seq(l - c + 1), journal.Seq(l), c, nil
+}
+
+func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// uvarint is binary.Uvarint that also refuses overlong encodings, so an
+// accepted payload has exactly one byte form.
+func uvarint(b []byte) (uint64, int) {
+	v, k := binary.Uvarint(b)
+	if k > 1 && b[k-1] == 0 {
+		return 0, -1
+	}
+	return v, k
 }

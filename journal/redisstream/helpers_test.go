@@ -43,3 +43,12 @@ func conformanceOpener(base Options) func(t *testing.T, dir string) journal.Jour
 		return j
 	}
 }
+
+func startServer(t testing.TB, args ...string) *redistest.Server {
+	return redistest.StartServer(t, redistest.Config{Args: args})
+}
+
+func clusterAddrs(t *testing.T) []string {
+	t.Helper()
+	return redistest.StartCluster(t, 3)
+}

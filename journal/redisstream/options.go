@@ -244,6 +244,7 @@ func (o Options) newClient() (redis.UniversalClient, string, error) {
 			SentinelPassword: o.Password,
 			ReadTimeout:      10 * time.Second,
 			WriteTimeout:     10 * time.Second,
+			MaxRetries:       -1,
 		}
 		desc := fmt.Sprintf("redis sentinel master %s via %s", o.SentinelMaster, strings.Join(o.SentinelAddrs, ","))
 		if o.tlsSet() {
@@ -266,6 +267,7 @@ func (o Options) newClient() (redis.UniversalClient, string, error) {
 			co.TLSConfig = c
 			desc += " tls"
 		}
+		co.MaxRetries = -1 // see tuneClient; MOVED/ASK redirects still follow
 		co.ReadTimeout = 10 * time.Second
 		co.WriteTimeout = 10 * time.Second
 		return redis.NewClusterClient(co), desc, nil
@@ -274,7 +276,12 @@ func (o Options) newClient() (redis.UniversalClient, string, error) {
 
 // tuneClient sets timeouts suited to multi-megabyte entries and snapshot
 // chunks: the 3 s defaults are too tight for a busy server.
+//
+// No retries: go-redis would resend a command whose reply was lost, and a
+// resent append is a duplicate in the log. The caller (the engine's
+// follower loop, a client retrying a 503) retries, knowing what it did.
 func tuneClient(opt *redis.Options) {
+	opt.MaxRetries = -1
 	if opt.ReadTimeout == 0 {
 		opt.ReadTimeout = 10 * time.Second
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ type Journal struct {
 	token string // this instance's snapshot lease token
 
 	entrySize int // split appends into entries of about this many bytes
+	chunkSize int // snapshot chunk size
 
 	last   atomic.Uint64
 	first  atomic.Uint64
@@ -66,6 +68,7 @@ func Open(ctx context.Context, o Options) (*Journal, error) {
 		keys:      newKeys(ns),
 		token:     hex.EncodeToString(tok[:]),
 		entrySize: defaultEntrySize,
+		chunkSize: defaultChunkSize,
 	}
 	if o.WaitReplicas > 0 {
 		j.desc += fmt.Sprintf(" wait %d replicas", o.WaitReplicas)
@@ -200,11 +203,15 @@ func (j *Journal) Append(ctx context.Context, recs ...[]byte) (journal.Seq, erro
 	}
 	keys := []string{j.keys.seq, j.keys.log}
 	var res *redis.Cmd
-	if j.opts.WaitReplicas == 0 {
+	_, cluster := j.c.(*redis.ClusterClient)
+	if j.opts.WaitReplicas == 0 && !cluster {
 		res = appendScript.Run(ctx, j.c, keys, args...)
 	} else {
 		var err error
-		if res, err = j.appendAndWait(ctx, keys, args); err != nil {
+		if res, err = j.appendOnNode(ctx, keys, args); err != nil {
+			if j.closed.Load() {
+				return 0, journal.ErrClosed
+			}
 			return 0, fmt.Errorf("redisstream: append %d records to %s: %w", len(recs), j.desc, err)
 		}
 	}
@@ -219,28 +226,54 @@ func (j *Journal) Append(ctx context.Context, recs ...[]byte) (journal.Seq, erro
 	return journal.Seq(first), nil
 }
 
-// appendAndWait runs the append and WAIT on one connection (WAIT counts the
-// replicas that have that connection's writes) in one round trip.
-func (j *Journal) appendAndWait(ctx context.Context, keys []string, args []any) (*redis.Cmd, error) {
-	var pipe redis.Pipeliner
-	if cc, ok := j.c.(*redis.ClusterClient); ok {
-		node, err := cc.MasterForKey(ctx, j.keys.log)
+// appendOnNode runs the append on the node holding the log, then WAIT if
+// WaitReplicas is set, on one connection (WAIT counts the replicas that have
+// that connection's writes) in one round trip. In a Cluster it is also how
+// an append avoids the cluster client's retry on a dropped connection,
+// which could run it twice; only MOVED/ASK (the script did not run) and
+// NOSCRIPT are tried again.
+func (j *Journal) appendOnNode(ctx context.Context, keys []string, args []any) (*redis.Cmd, error) {
+	cc, cluster := j.c.(*redis.ClusterClient)
+	eval := appendScript.EvalSha
+	for attempt := 0; ; attempt++ {
+		var pipe redis.Pipeliner
+		if cluster {
+			node, err := cc.MasterForKey(ctx, j.keys.log)
+			if err != nil {
+				return nil, err
+			}
+			pipe = node.Pipeline()
+		} else {
+			pipe = j.c.Pipeline()
+		}
+		res := eval(ctx, pipe, keys, args...)
+		var wait *redis.Cmd
+		if j.opts.WaitReplicas > 0 {
+			wait = pipe.Do(ctx, "wait", j.opts.WaitReplicas, j.opts.WaitTimeout.Milliseconds())
+		}
+		_, err := pipe.Exec(ctx)
+		if err := res.Err(); err != nil && attempt < 3 {
+			msg := err.Error()
+			switch {
+			case strings.HasPrefix(msg, "NOSCRIPT"):
+				eval = appendScript.Eval
+				continue
+			case cluster && (strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "ASK ")):
+				cc.ReloadState(ctx) // lazy: give it a moment
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
-		pipe = node.Pipeline()
-	} else {
-		pipe = j.c.Pipeline()
+		if wait != nil {
+			if n, _ := wait.Int64(); n < int64(j.opts.WaitReplicas) {
+				return nil, fmt.Errorf("only %d of %d replicas acknowledged within %v: not acknowledged (it may still be in the log)", n, j.opts.WaitReplicas, j.opts.WaitTimeout)
+			}
+		}
+		return res, nil
 	}
-	res := appendScript.Eval(ctx, pipe, keys, args...)
-	wait := pipe.Do(ctx, "wait", j.opts.WaitReplicas, j.opts.WaitTimeout.Milliseconds())
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, err
-	}
-	if n, _ := wait.Int64(); n < int64(j.opts.WaitReplicas) {
-		return nil, fmt.Errorf("only %d of %d replicas acknowledged within %v: not acknowledged (it may still be in the log)", n, j.opts.WaitReplicas, j.opts.WaitTimeout)
-	}
-	return res, nil
 }
 
 // maxIDSeq is the largest sequence part of a stream ID: "<n>-<max>" sorts
