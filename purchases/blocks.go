@@ -214,15 +214,6 @@ func safeCut(b []byte) int {
 	return last + 1
 }
 
-// lineRow is one unquoted record split in place.
-type lineRow struct {
-	line []byte
-	offs []int32 // start,end pairs
-}
-
-func (r lineRow) NumFields() int     { return len(r.offs) / 2 }
-func (r lineRow) Field(i int) []byte { return r.line[r.offs[2*i]:r.offs[2*i+1]] }
-
 func parseBlock(b *block, ch *Chunk, nfields int, delim byte, src *Source, p *rfm.RowParser, contentKeys bool) {
 	data := b.data
 	if bytes.IndexByte(data, '"') >= 0 || bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
@@ -230,6 +221,7 @@ func parseBlock(b *block, ch *Chunk, nfields int, delim byte, src *Source, p *rf
 		return
 	}
 	offs := make([]int32, 0, 2*nfields+2)
+	var dates rfm.DateCache
 	line := b.line
 	for len(data) > 0 {
 		nl := bytes.IndexByte(data, '\n')
@@ -244,7 +236,7 @@ func parseBlock(b *block, ch *Chunk, nfields int, delim byte, src *Source, p *rf
 		if len(rec) > 0 && rec[len(rec)-1] == '\r' {
 			rec = rec[:len(rec)-1]
 		}
-		if len(bytes.Trim(rec, " \t")) == 0 {
+		if blank(rec) {
 			continue // blank lines are not records
 		}
 		ch.Rows++
@@ -266,7 +258,7 @@ func parseBlock(b *block, ch *Chunk, nfields int, delim byte, src *Source, p *rf
 		}
 		ch.Events = append(ch.Events, rfm.Event{})
 		e := &ch.Events[len(ch.Events)-1]
-		if err := rfm.ParseRow(p, lineRow{rec, offs}, e); err != nil {
+		if err := p.ParseSplit(rec, offs, e, &dates); err != nil {
 			ch.Events = ch.Events[:len(ch.Events)-1]
 			ch.Rejects = append(ch.Rejects, RejectedRow{Line: ln, Raw: rec, Reason: err.Error()})
 			continue
@@ -275,6 +267,16 @@ func parseBlock(b *block, ch *Chunk, nfields int, delim byte, src *Source, p *rf
 			e.Order = rfm.ContentKey(rec, ln)
 		}
 	}
+}
+
+// blank reports whether rec holds only spaces and tabs.
+func blank(rec []byte) bool {
+	for _, c := range rec {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseBlockSlow reads a block with quotes or odd bytes through csvio.

@@ -104,6 +104,10 @@ func TestBlocksMatchCSVIO(t *testing.T) {
 			fmt.Fprintf(w, "%d,c%d,2024-13-01,1\r\n", i, i)
 		case 5:
 			fmt.Fprintf(w, "%d,c%d,2024-01-01,\"1,000\"\n", i, i)
+		case 6, 7, 8: // a repeated date (the parser remembers the last one)
+			fmt.Fprintf(w, "%d,c%d,2024-03-03,%d\n", i, i%50, i%40)
+		case 9, 10: // a repeated bad date: rejected every time
+			fmt.Fprintf(w, "%d,c%d,2024-02-30,%d\n", i, i%50, i%40)
 		default:
 			fmt.Fprintf(w, "%d,c%d,2024-%02d-%02d,%d.%02d\r\n", i, i%5000, 1+i%12, 1+i%28, i%900, i%100)
 		}

@@ -74,7 +74,54 @@ func (p *RowParser) Parse(r Row, e *Event) error { return ParseRow(p, r, e) }
 // ParseRow is Parse for a concrete row type: no interface conversion (and
 // so no allocation) per row on the hot path.
 func ParseRow[R Row](p *RowParser, r R, e *Event) error {
-	cust, ok := field(r, p.Cols.Customer)
+	var f rowFields
+	f.cust, f.hasCust = field(r, p.Cols.Customer)
+	f.date, f.hasDate = field(r, p.Cols.Date)
+	f.amt, f.hasAmt = field(r, p.Cols.Amount)
+	f.ret, f.hasRet = field(r, p.Cols.Return)
+	f.cur, f.hasCur = field(r, p.Cols.Currency)
+	f.order, f.hasOrder = field(r, p.Cols.Order)
+	return p.parse(&f, e, nil)
+}
+
+// ParseSplit is Parse for a record already split in place: field i is
+// line[offs[2i]:offs[2i+1]]. dates, when not nil, remembers the last date
+// text and its day (files are mostly in date order, so most rows repeat
+// the previous row's date); one cache per goroutine.
+func (p *RowParser) ParseSplit(line []byte, offs []int32, e *Event, dates *DateCache) error {
+	n := len(offs) / 2
+	get := func(i int) ([]byte, bool) {
+		if i < 0 || i >= n {
+			return nil, false
+		}
+		return line[offs[2*i]:offs[2*i+1]], true
+	}
+	var f rowFields
+	f.cust, f.hasCust = get(p.Cols.Customer)
+	f.date, f.hasDate = get(p.Cols.Date)
+	f.amt, f.hasAmt = get(p.Cols.Amount)
+	f.ret, f.hasRet = get(p.Cols.Return)
+	f.cur, f.hasCur = get(p.Cols.Currency)
+	f.order, f.hasOrder = get(p.Cols.Order)
+	return p.parse(&f, e, dates)
+}
+
+// DateCache is ParseSplit's memory of the last date it parsed.
+type DateCache struct {
+	text [32]byte
+	n    int // len of text in use; 0: empty
+	day  Day
+}
+
+// rowFields are a row's purchase fields; has* is false where the row has
+// no such column.
+type rowFields struct {
+	cust, date, amt, ret, cur, order                   []byte
+	hasCust, hasDate, hasAmt, hasRet, hasCur, hasOrder bool
+}
+
+func (p *RowParser) parse(f *rowFields, e *Event, dates *DateCache) error {
+	cust, ok := f.cust, f.hasCust
 	if !ok {
 		return &RejectError{ReasonMissingField, "customer", "the row has no customer column"}
 	}
@@ -88,16 +135,24 @@ func ParseRow[R Row](p *RowParser, r R, e *Event) error {
 	if !numeric {
 		e.CustomerName = cust
 	}
-	date, ok := field(r, p.Cols.Date)
+	date, ok := f.date, f.hasDate
 	if !ok {
 		return &RejectError{ReasonMissingField, "date", "the row has no date column"}
 	}
-	d, err := ParseDate(date, p.Dates)
-	if err != nil {
-		return &RejectError{ReasonBadDate, "date", strings.TrimPrefix(err.Error(), ErrBadDate.Error()+": ")}
+	if dates != nil && dates.n > 0 && len(date) == dates.n && string(date) == string(dates.text[:dates.n]) {
+		e.Day = dates.day
+	} else {
+		d, err := ParseDate(date, p.Dates)
+		if err != nil {
+			return &RejectError{ReasonBadDate, "date", strings.TrimPrefix(err.Error(), ErrBadDate.Error()+": ")}
+		}
+		e.Day = d
+		if dates != nil && len(date) > 0 && len(date) <= len(dates.text) {
+			dates.n = copy(dates.text[:], date)
+			dates.day = d
+		}
 	}
-	e.Day = d
-	amt, ok := field(r, p.Cols.Amount)
+	amt, ok := f.amt, f.hasAmt
 	if !ok {
 		return &RejectError{ReasonMissingField, "amount", "the row has no amount column"}
 	}
@@ -107,7 +162,7 @@ func ParseRow[R Row](p *RowParser, r R, e *Event) error {
 	}
 	e.Return = false
 	if p.Cols.Return >= 0 {
-		f, ok := field(r, p.Cols.Return)
+		f, ok := f.ret, f.hasRet
 		if !ok {
 			return &RejectError{ReasonMissingField, "return", "the row has no return column"}
 		}
@@ -123,7 +178,7 @@ func ParseRow[R Row](p *RowParser, r R, e *Event) error {
 	}
 	e.Amount = v
 	if p.Cols.Currency >= 0 {
-		f, ok := field(r, p.Cols.Currency)
+		f, ok := f.cur, f.hasCur
 		if !ok {
 			return &RejectError{ReasonMissingField, "currency", "the row has no currency column"}
 		}
@@ -134,7 +189,7 @@ func ParseRow[R Row](p *RowParser, r R, e *Event) error {
 	}
 	e.Order = 0
 	if p.Cols.Order >= 0 {
-		f, ok := field(r, p.Cols.Order)
+		f, ok := f.order, f.hasOrder
 		if !ok {
 			return &RejectError{ReasonMissingField, "order", "the row has no order column"}
 		}
