@@ -411,8 +411,13 @@ func writeScores(path string, res *rfm.Result) error {
 		next <- i
 	}
 	close(next)
-	// At most 2·par formatted blocks wait for the writer.
+	// At most 2·par formatted blocks wait for the writer; their buffers
+	// go round (a row is at most ~90 bytes with a numeric id).
 	slots := make(chan struct{}, 2*par)
+	bufs := make(chan []byte, 2*par+1)
+	for range 2*par + 1 {
+		bufs <- make([]byte, 0, block*72)
+	}
 	stop := make(chan struct{})
 	var werr error
 	res.Customers().Names(func(appendName func([]byte, uint32) []byte) {
@@ -425,7 +430,13 @@ func writeScores(path string, res *rfm.Result) error {
 					case <-stop:
 						return
 					}
-					buf := make([]byte, 0, block*40)
+					var buf []byte
+					select {
+					case buf = <-bufs:
+						buf = buf[:0]
+					case <-stop:
+						return
+					}
 					res.EachIn(bi*block, (bi+1)*block, func(cs rfm.CustomerScore) bool {
 						name = appendName(name[:0], cs.ID)
 						buf = csvio.AppendField(buf, name, ',')
@@ -457,6 +468,7 @@ func writeScores(path string, res *rfm.Result) error {
 				close(stop)
 				return
 			}
+			bufs <- buf
 		}
 	})
 	if werr != nil {
