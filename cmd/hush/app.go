@@ -211,6 +211,9 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	if err := c.cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if c.server != "" && c.cfg.Redis.Enabled() {
+		return nil, userErr("--server %s and %s: give one (the server already works on its own state)", c.server, c.cfg.Redis.Describe())
+	}
 	if c.cfg.Actor == "" {
 		c.cfg.Actor = defaultActor()
 	}

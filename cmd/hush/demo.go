@@ -35,6 +35,9 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if c.cfg.Redis.Enabled() {
+		return userErr("demo builds a world of its own in a temp dir (or --keep DIR); it does not run on a fleet's Redis")
+	}
 	dir := *keep
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "hush-demo-*")

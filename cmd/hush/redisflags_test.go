@@ -29,6 +29,8 @@ func TestRedisFlagsValidated(t *testing.T) {
 		{"tls without redis", []string{"campaign", "ls", "--redis-tls-ca", pem, "--data", filepath.Join(dir, "d")}, "no Redis is configured"},
 		{"bad staleness", []string{"serve", "--redis", "redis://h:1", "--secret", secret, "--max-staleness", "0s"}, "--max-staleness"},
 		{"stream without redis", []string{"serve", "--data", filepath.Join(dir, "d"), "--config", writeFile(t, dir, "s.yaml", "ingest:\n  purchases:\n    stream: orders\n")}, "needs a Redis deployment"},
+		{"server and redis", []string{"check", "--phone", "2127360100", "--channel", "call", "--purpose", "direct_marketing", "--server", "http://h:1", "--redis", "redis://h:1", "--secret", secret}, "give one"},
+		{"demo on redis", []string{"demo", "--redis", "redis://h:1", "--secret", secret}, "does not run on a fleet"},
 		{"config redis no secret", []string{"serve", "--config", writeFile(t, dir, "r.yaml", "redis:\n  url: redis://h:1/0\n")}, "--secret FILE"},
 	}
 	for _, c := range cases {
