@@ -153,3 +153,14 @@ func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(sc.s.jobs.running()))
 }
+
+// RegisterMetrics adds the collectors of parts of the service that live
+// beside the HTTP API (the purchase stream consumer) to /metrics.
+func (s *Server) RegisterMetrics(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := s.m.reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -162,11 +162,21 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		dj.j.Close()
 		return err
 	}
+	stopFeed, err := startPurchaseFeed(c, sc.Purchases, dj.fleet, e, srv.RegisterMetrics)
+	if err != nil {
+		stopJobs()
+		stopServe()
+		<-served
+		e.Close()
+		dj.j.Close()
+		return err
+	}
 	if c.cfg.JSON {
 		// One line, so a supervisor (or a test) can read it as it comes.
 		json.NewEncoder(c.io.out).Encode(map[string]any{"listening": ln.Addr().String(), "ready": true, "version": e.Applied()})
 	}
 	serr := <-served
+	stopFeed()
 	stopJobs()
 	c.logf("stopped accepting requests; closing the engine and flushing the journal")
 	cerr := e.Close()

@@ -29,6 +29,7 @@ type GroupReader struct {
 	stream, group, consumer string
 	mu                      sync.Mutex
 	created                 bool
+	claimCursor             string // Claim's place in the group's pending list (claim.go)
 }
 
 // GroupReader returns a reader of stream as consumer of group. The group
