@@ -65,6 +65,8 @@ type Ledger struct {
 	events   int64
 	touch    uint32 // keeps applyBatch's prefetch loads alive
 	own      []stripeList
+	tables   Tables
+	spare    [][]Aggregate // carved from a slab, not in use yet
 }
 
 // NewLedger returns an empty ledger.
@@ -100,7 +102,7 @@ func (l *Ledger) MaxDay() Day { return l.maxDay }
 func (l *Ledger) Compact() {}
 
 // Bytes is the aggregates' memory.
-func (l *Ledger) Bytes() int { return len(l.chunks) * aggChunk * 24 }
+func (l *Ledger) Bytes() int { return (len(l.chunks) + len(l.spare)) * aggChunk * 24 }
 
 // Aggregates live in chunks of aggChunk: growing never copies (a copy of a
 // 240 MB array per growth step cost seconds at 10M customers), and the
@@ -117,7 +119,7 @@ func (l *Ledger) at(id uint32) *Aggregate {
 // grow makes room for n customers (new aggregates are zero).
 func (l *Ledger) grow(n int) {
 	for len(l.chunks)*aggChunk < n {
-		l.chunks = append(l.chunks, make([]Aggregate, aggChunk))
+		l.chunks = append(l.chunks, l.newChunk())
 	}
 	l.n = max(l.n, n)
 }

@@ -40,6 +40,9 @@ type Customers struct {
 	pagesAtMigration int
 
 	names map[uint32]string // only for ids that are not canonical decimals
+
+	tables Tables
+	spare  [][]uint32 // pages carved from a slab, not in use yet
 }
 
 const (
@@ -106,7 +109,7 @@ func (c *Customers) page(key uint64) []uint32 {
 	for len(c.direct) <= p {
 		c.direct = append(c.direct, nil)
 	}
-	pg := make([]uint32, pageSize)
+	pg := c.newPage()
 	c.direct[p] = pg
 	c.directPages++
 	if c.hashedNumeric > 0 && c.directPages >= c.pagesAtMigration+max(1, c.pagesAtMigration/8) {
@@ -234,7 +237,7 @@ func (c *Customers) Bytes() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	h := c.hashed.Len()
-	b := len(c.keys)*pageSize*8 + c.directPages*pageSize*4 + len(c.direct)*24 +
+	b := len(c.keys)*pageSize*8 + (c.directPages+len(c.spare))*pageSize*4 + len(c.direct)*24 +
 		h*8 + h*5*2 + cap(c.hashedIDs)*4 // hashed: values, slots+tags at 1.33..2.67 load
 	for _, s := range c.names {
 		b += len(s) + 16 + 24

@@ -67,3 +67,40 @@ func TestReportMediansArePlainMedians(t *testing.T) {
 		})
 	}
 }
+
+// Cut points gathered from whole words of scored customers (the fast
+// path) and from words with gaps must be those of the plain value lists.
+func TestCutsFromAllValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	cut := Day(5000)
+	book := NewBook(0, NewLedger(LedgerConfig{Cutoff: cut, WindowStart: NoWindow}))
+	for c := range 5000 {
+		day := cut - Day(r.IntN(900))
+		if c%300 < 40 {
+			day = cut + 1 // only after the cutoff: a gap in the scored words
+		}
+		for range 1 + r.IntN(4) {
+			book.Add(&Event{Customer: uint64(c + 1), Day: day, Amount: int64(r.IntN(90_000))})
+		}
+	}
+	res, err := Score(book.Customers, book.Ledgers()[0], Options{AsOf: cut, MoneyExponent: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals [3][]int64
+	res.Each(func(cs CustomerScore) bool {
+		vals[0] = append(vals[0], int64(cs.RecencyDays))
+		vals[1] = append(vals[1], int64(cs.Frequency))
+		vals[2] = append(vals[2], cs.Monetary)
+		return true
+	})
+	if len(vals[0]) == 5000 || len(vals[0]) < 4000 {
+		t.Fatalf("%d scored: want gaps", len(vals[0]))
+	}
+	for d := range 3 {
+		want := type7Cuts(slices.Clone(vals[d]), 5)
+		if got := res.Dimensions()[d].Cuts; !slices.Equal(got, want) {
+			t.Errorf("%s cuts %v, want %v", Dimension(d), got, want)
+		}
+	}
+}

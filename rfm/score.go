@@ -307,19 +307,41 @@ func ceilDivCut(c Cut) int64 {
 }
 
 func (res *Result) values(d Dimension) []int64 {
-	vals := make([]int64, 0, res.count)
+	vals := make([]int64, res.count)
+	k := 0
+	// Whole words of scored customers (the usual case: every id has
+	// orders) copy without walking bits.
 	for w, word := range res.scored {
+		lo := w * 64
+		if word == ^uint64(0) {
+			out := vals[k : k+64]
+			switch d {
+			case Recency:
+				for j, v := range res.recency[lo : lo+64] {
+					out[j] = int64(v)
+				}
+			case Frequency:
+				for j, v := range res.frequency[lo : lo+64] {
+					out[j] = int64(v)
+				}
+			default:
+				copy(out, res.monetary[lo:lo+64])
+			}
+			k += 64
+			continue
+		}
 		for word != 0 {
-			i := w*64 + trailingZeros(word)
+			i := lo + trailingZeros(word)
 			word &= word - 1
 			switch d {
 			case Recency:
-				vals = append(vals, int64(res.recency[i]))
+				vals[k] = int64(res.recency[i])
 			case Frequency:
-				vals = append(vals, int64(res.frequency[i]))
+				vals[k] = int64(res.frequency[i])
 			default:
-				vals = append(vals, res.monetary[i])
+				vals[k] = res.monetary[i]
 			}
+			k++
 		}
 	}
 	return vals

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hushcrm/hush/csvio"
 	"github.com/hushcrm/hush/engine"
+	"github.com/hushcrm/hush/internal/hugepage"
 	"github.com/hushcrm/hush/purchases"
 	"github.com/hushcrm/hush/rfm"
 )
@@ -287,6 +288,7 @@ func (f *rfmFlags) oneShot(ctx context.Context, c *cli, cfgs ...rfm.LedgerConfig
 		ledgers = append(ledgers, rfm.NewLedger(cfg))
 	}
 	book := rfm.NewBook(0, ledgers...)
+	book.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32]})
 	in, _ := os.Open(f.events)
 	var size int64 = -1
 	if in != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/hushcrm/hush/bench"
 	"github.com/hushcrm/hush/bench/peers"
 	"github.com/hushcrm/hush/csvio"
+	"github.com/hushcrm/hush/internal/hugepage"
 	"github.com/hushcrm/hush/purchases"
 	"github.com/hushcrm/hush/rfm"
 )
@@ -262,6 +263,7 @@ func rfmInProcess(ctx context.Context, path, asOf string, orders int64, stderr i
 		Parser: rfm.RowParser{Amounts: rfm.AmountFormat{Exponent: 2}, Currency: "USD"}, Exponent: 2}
 	l := rfm.NewLedger(rfm.LedgerConfig{Cutoff: day, WindowStart: rfm.NoWindow})
 	book := rfm.NewBook(0, l)
+	book.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32]})
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	cpu0 := selfCPU()
 	t0 := time.Now()
