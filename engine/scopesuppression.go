@@ -104,6 +104,16 @@ func (e *Engine) scopeSuppression(dir *customers.Directory, scope suppression.Sc
 		}
 		wg.Wait()
 	}
+	if idx == nil {
+		// No carried state to patch: the full derivation below. Build
+		// the reverse indexes beside it (on the other core), so the plan
+		// after the next change can patch.
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		for _, k := range kinds {
+			wg.Go(func() { e.keyIndex(dir, k) })
+		}
+	}
 	var next *scopeState
 	err := e.Read(func(st *suppression.Store, _ journal.Seq) error {
 		if prev != nil && prev.store == st && prev.version == st.Version() && prev.dir == dir && prev.at == at {
@@ -352,7 +362,14 @@ func patchScope(prev, cur *scopeState, p *suppression.Policy, kinds []contactkey
 				// everyone lacking its entries.
 				return nil, false
 			}
-			l.EachKey(func(ks []uint64) { addKeys(l.Spec().Kind, ks) })
+			var ks []uint64
+			l.EachValue(nil, func(vs []uint64) {
+				for _, v := range vs {
+					k, _ := l.KeyOf(v)
+					ks = append(ks, k)
+				}
+			})
+			addKeys(l.Spec().Kind, ks)
 		}
 	}
 	// Entries whose expiry lies between the two times changed standing.

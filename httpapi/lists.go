@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bufio"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -17,30 +16,14 @@ import (
 	"github.com/hushcrm/hush/suppression"
 )
 
-type listJSON struct {
-	Name        string `json:"name"`
-	Kind        string `json:"kind"`
-	Type        string `json:"type"`
-	Channels    string `json:"channels"`
-	Purposes    string `json:"purposes"`
-	Source      string `json:"source"`
-	Description string `json:"description,omitempty"`
-	Entries     uint64 `json:"entries"`
-	Version     uint64 `json:"version"`
-	UpdatedAt   string `json:"updated_at"`
-	Digest      string `json:"digest,omitempty"`
-	MemoryBytes uint64 `json:"memory_bytes,omitempty"`
-}
+// listJSON is a list as the API returns it: the digest prefixed with its
+// algorithm ("sha256:…").
+type listJSON = suppression.ListInfo
 
 func describeList(l *suppression.List, full bool) listJSON {
-	sp := l.Spec()
-	out := listJSON{Name: sp.Name, Kind: sp.Kind.String(), Type: sp.Type.String(), Channels: sp.Channels.String(),
-		Purposes: sp.Purposes.String(), Source: sp.Source, Description: sp.Description,
-		Entries: l.Len(), Version: l.Version(), UpdatedAt: l.UpdatedAt().UTC().Format(time.RFC3339)}
-	if full {
-		d := l.Digest()
-		out.Digest = "sha256:" + hex.EncodeToString(d[:])
-		out.MemoryBytes = l.MemoryBytes()
+	out := l.Info(full)
+	if out.Digest != "" {
+		out.Digest = "sha256:" + out.Digest
 	}
 	return out
 }

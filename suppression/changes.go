@@ -151,21 +151,6 @@ func listChangeKeys(diff func() set, phone bool, oldExp, newExp expiries, change
 	return keys, false
 }
 
-// EachKey calls fn with batches of the list's entries (expired ones
-// included) as contact keys of the list's kind: phone numbers, or the
-// keyed hashes. Needs the engine's read lock for hashed kinds.
-func (l *List) EachKey(fn func(keys []uint64)) {
-	buf := make([]uint64, 4096)
-	l.entries.view().each(buf, func(vs []uint64) {
-		if l.dict != nil {
-			for i, v := range vs {
-				vs[i] = l.dict.Value(uint32(v))
-			}
-		}
-		fn(vs)
-	})
-}
-
 // EachExpiring calls fn for every entry whose expiry is in (from, to]:
 // the entries active at from and not at to (or the other way round when
 // to < from, with the bounds swapped by the caller). A walk over the

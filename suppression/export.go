@@ -1,5 +1,10 @@
 package suppression
 
+import (
+	"encoding/hex"
+	"time"
+)
+
 // EachValue calls fn with runs of the list's bitmap values in ascending
 // order: phone numbers for phone lists, dictionary ids for hashed kinds
 // (turn them into keys with KeyOf). The entries of a list version never
@@ -21,4 +26,40 @@ func (l *List) KeyOf(v uint64) (key uint64, expires int64) {
 		key = l.dict.Value(uint32(v))
 	}
 	return key, l.exp.lookup(v)
+}
+
+// ListInfo describes a list version as hush shows it — `hush lists ls`
+// and `show`, GET /v1/lists — its spec, size and version; with Info(true)
+// also its digest (hex SHA-256 of the canonical content) and the memory
+// it holds.
+type ListInfo struct {
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Type        string `json:"type"`
+	Channels    string `json:"channels"`
+	Purposes    string `json:"purposes"`
+	Source      string `json:"source"`
+	Description string `json:"description,omitempty"`
+	Entries     uint64 `json:"entries"`
+	Version     uint64 `json:"version"`
+	UpdatedAt   string `json:"updated_at"` // RFC 3339, UTC
+	Digest      string `json:"digest,omitempty"`
+	MemoryBytes uint64 `json:"memory_bytes,omitempty"`
+}
+
+// Info describes the list; full adds the digest (computed once per
+// version) and the memory.
+func (l *List) Info(full bool) ListInfo {
+	s := l.spec
+	out := ListInfo{
+		Name: s.Name, Kind: s.Kind.String(), Type: s.Type.String(), Channels: s.Channels.String(),
+		Purposes: s.Purposes.String(), Source: s.Source, Description: s.Description,
+		Entries: l.Len(), Version: l.Version(), UpdatedAt: l.UpdatedAt().UTC().Format(time.RFC3339),
+	}
+	if full {
+		d := l.Digest()
+		out.Digest = hex.EncodeToString(d[:])
+		out.MemoryBytes = l.MemoryBytes()
+	}
+	return out
 }

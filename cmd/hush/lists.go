@@ -2,45 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/hushcrm/hush/contactkey"
 	"github.com/hushcrm/hush/journal"
 	"github.com/hushcrm/hush/suppression"
 )
 
-type listJSON struct {
-	Name        string `json:"name"`
-	Kind        string `json:"kind"`
-	Type        string `json:"type"`
-	Channels    string `json:"channels"`
-	Purposes    string `json:"purposes"`
-	Source      string `json:"source"`
-	Description string `json:"description,omitempty"`
-	Entries     uint64 `json:"entries"`
-	Version     uint64 `json:"version"`
-	UpdatedAt   string `json:"updated_at"`
-	Digest      string `json:"digest,omitempty"`
-	MemoryBytes uint64 `json:"memory_bytes,omitempty"`
-}
+// listJSON is how the CLI prints a list (the digest as bare hex).
+type listJSON = suppression.ListInfo
 
-func describeList(l *suppression.List, withDigest bool) listJSON {
-	s := l.Spec()
-	out := listJSON{
-		Name: s.Name, Kind: s.Kind.String(), Type: s.Type.String(), Channels: s.Channels.String(),
-		Purposes: s.Purposes.String(), Source: s.Source, Description: s.Description,
-		Entries: l.Len(), Version: l.Version(), UpdatedAt: l.UpdatedAt().UTC().Format(time.RFC3339),
-	}
-	if withDigest {
-		d := l.Digest()
-		out.Digest = hex.EncodeToString(d[:])
-		out.MemoryBytes = l.MemoryBytes()
-	}
-	return out
-}
+func describeList(l *suppression.List, withDigest bool) listJSON { return l.Info(withDigest) }
 
 func runLists(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
