@@ -62,8 +62,16 @@ func TestSharedLogStaleState(t *testing.T) {
 	f, store := newSharedFixture(t)
 	check := "/v1/check?phone=2025550199&channel=call&purpose=direct_marketing"
 	optout := map[string]any{"phone": "2025550199", "channels": []string{"call"}, "purposes": []string{"direct_marketing"}}
-	if r := f.get("/readyz", access.Agent); r.status != 200 || r.json(t)["status"] != "ready" {
-		t.Fatalf("readyz on a fresh shared engine: %d %s", r.status, r.body)
+	// The follower catches up right after Open: ready within moments.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		r := f.get("/readyz", access.Agent)
+		if r.status == 200 && r.json(t)["status"] == "ready" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz on a fresh shared engine: %d %s", r.status, r.body)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	store.SetDown(true)
 	f.advance(30 * time.Second)
