@@ -207,3 +207,25 @@ ingest:
 		t.Fatalf("unknown redis key: %v", err)
 	}
 }
+
+func TestScheduleCampaignsSetting(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.yaml")
+	os.WriteFile(p, []byte("campaigns:\n  schedule: true\n"), 0o600)
+	c, s := Defaults(), ServerDefaults()
+	if s.ScheduleCampaigns != nil {
+		t.Fatal("default must be unset (the mode decides)")
+	}
+	if err := LoadServerFile(p, &c, &s); err != nil || s.ScheduleCampaigns == nil || !*s.ScheduleCampaigns {
+		t.Fatalf("campaigns.schedule: %v %v", s.ScheduleCampaigns, err)
+	}
+	env := func(v string) func(string) (string, bool) {
+		return func(k string) (string, bool) { return v, k == "HUSH_SCHEDULE_CAMPAIGNS" }
+	}
+	if err := s.FromEnv(env("false")); err != nil || *s.ScheduleCampaigns {
+		t.Fatalf("HUSH_SCHEDULE_CAMPAIGNS=false: %v %v", *s.ScheduleCampaigns, err)
+	}
+	if err := s.FromEnv(env("sometimes")); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "HUSH_SCHEDULE_CAMPAIGNS") {
+		t.Fatalf("bad value: %v", err)
+	}
+}

@@ -58,6 +58,12 @@ type Server struct {
 	// Purchases is ingest.purchases: purchase events consumed from a
 	// Redis stream (Redis mode only).
 	Purchases PurchaseStream
+
+	// ScheduleCampaigns (campaigns.schedule, HUSH_SCHEDULE_CAMPAIGNS,
+	// --schedule-campaigns) runs scheduled campaigns on this instance. Nil:
+	// yes in embedded mode, no in Redis mode — a fleet must run each
+	// scheduled campaign once, so one instance is chosen for it.
+	ScheduleCampaigns *bool
 }
 
 // ServerDefaults are the serve settings used when nothing else is said.
@@ -110,6 +116,9 @@ type fileConfig struct {
 		Refresh string `yaml:"refresh"`
 		K       *int   `yaml:"k"`
 	} `yaml:"rfm"`
+	Campaigns struct {
+		Schedule *bool `yaml:"schedule"`
+	} `yaml:"campaigns"`
 	Redis struct {
 		URL      string `yaml:"url"`
 		Sentinel struct {
@@ -184,6 +193,9 @@ func LoadServerFile(path string, c *Config, s *Server) error {
 	setStr(&s.RFMRefresh, fc.RFM.Refresh)
 	if fc.RFM.K != nil {
 		s.RFMK = *fc.RFM.K
+	}
+	if fc.Campaigns.Schedule != nil {
+		s.ScheduleCampaigns = fc.Campaigns.Schedule
 	}
 	r := &c.Redis
 	setStr(&r.URL, fc.Redis.URL)
@@ -308,6 +320,18 @@ func (s *Server) FromEnv(lookup func(string) (string, bool)) error {
 			return fmt.Errorf("%w: HUSH_SHUTDOWN_TIMEOUT=%q: want a duration such as 30s", ErrInvalid, v)
 		}
 		s.ShutdownTimeout = d
+	}
+	if v, ok := lookup("HUSH_SCHEDULE_CAMPAIGNS"); ok && v != "" {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes":
+			t := true
+			s.ScheduleCampaigns = &t
+		case "0", "false", "no":
+			f := false
+			s.ScheduleCampaigns = &f
+		default:
+			return fmt.Errorf("%w: HUSH_SCHEDULE_CAMPAIGNS=%q: want true or false", ErrInvalid, v)
+		}
 	}
 	return s.Purchases.fromEnv(lookup)
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,15 @@ func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error
 	path := fs.String("config", os.Getenv("HUSH_CONFIG"), "YAML config file (env HUSH_CONFIG)")
 	listen := fs.String("listen", "", "address to listen on, host:port or :port (default :8080; env HUSH_LISTEN)")
 	public := fs.String("public-url", "", "URL clients reach this server by: base of unsubscribe links (env HUSH_PUBLIC_URL)")
+	var schedule *bool
+	fs.Func("schedule-campaigns", "true|false: run scheduled campaigns on this instance (default true embedded, false with Redis: pick one instance of a fleet; env HUSH_SCHEDULE_CAMPAIGNS)", func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		schedule = &b
+		return nil
+	})
 	if _, err := c.parseFlags(fs, args); err != nil {
 		return sc, err
 	}
@@ -62,6 +72,9 @@ func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error
 	}
 	if *public != "" {
 		sc.PublicURL = *public
+	}
+	if schedule != nil {
+		sc.ScheduleCampaigns = schedule
 	}
 	if err := c.cfg.Validate(); err != nil {
 		return sc, err
