@@ -31,6 +31,7 @@ func TestRedisFlagsValidated(t *testing.T) {
 		{"stream without redis", []string{"serve", "--data", filepath.Join(dir, "d"), "--config", writeFile(t, dir, "s.yaml", "ingest:\n  purchases:\n    stream: orders\n")}, "needs a Redis deployment"},
 		{"server and redis", []string{"check", "--phone", "2127360100", "--channel", "call", "--purpose", "direct_marketing", "--server", "http://h:1", "--redis", "redis://h:1", "--secret", secret}, "give one"},
 		{"demo on redis", []string{"demo", "--redis", "redis://h:1", "--secret", secret}, "does not run on a fleet"},
+		{"bad schedule flag", []string{"serve", "--data", filepath.Join(dir, "d"), "--schedule-campaigns", "sometimes"}, "want true or false"},
 		{"config redis no secret", []string{"serve", "--config", writeFile(t, dir, "r.yaml", "redis:\n  url: redis://h:1/0\n")}, "--secret FILE"},
 	}
 	for _, c := range cases {
