@@ -27,6 +27,7 @@ import (
 type redisFleet struct {
 	t       testing.TB
 	url, ns string
+	cluster []string // Cluster mode instead of url
 	clock   *fleetClock
 	conns   []*redisstream.Journal
 	engines []*Engine
@@ -51,7 +52,11 @@ func newRedisFleet(t testing.TB, url string, n int, tune func(*Options)) *redisF
 
 func (f *redisFleet) journal() *redisstream.Journal {
 	f.t.Helper()
-	j, err := redisstream.Open(context.Background(), redisstream.Options{URL: f.url, Namespace: f.ns})
+	o := redisstream.Options{URL: f.url, Namespace: f.ns}
+	if f.cluster != nil {
+		o = redisstream.Options{ClusterAddrs: f.cluster, Namespace: f.ns}
+	}
+	j, err := redisstream.Open(context.Background(), o)
 	if err != nil {
 		f.t.Fatalf("redisstream.Open: %v", err)
 	}
@@ -98,6 +103,29 @@ func TestRedisFleetConverges(t *testing.T) {
 	j := f.journal()
 	defer j.Close()
 	assertConverged(t, j, f.clock.Now(), 100000, f.engines...)
+}
+
+// The same on a 3-master Redis Cluster (the fleet's keys share one hash
+// slot, so one node holds the log; the client finds it).
+func TestRedisClusterFleetConverges(t *testing.T) {
+	addrs := redistest.StartCluster(t, 3)
+	f := &redisFleet{t: t, ns: "fleet", cluster: addrs, clock: newFleetClock()}
+	for i := range 3 {
+		f.open(i, nil)
+	}
+	t.Cleanup(func() {
+		for i, e := range f.engines {
+			e.Close()
+			f.conns[i].Close()
+		}
+	})
+	st := fleetWorkload(t, f.engines, 3000, 8)
+	if st.writes.Load() < 2000 {
+		t.Fatalf("only %d of 3000 writes succeeded (%d rejected)", st.writes.Load(), st.rejected.Load())
+	}
+	j := f.journal()
+	defer j.Close()
+	assertConverged(t, j, f.clock.Now(), 20000, f.engines...)
 }
 
 // Redis killed mid-stream and restarted: checks answer from memory until

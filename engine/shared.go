@@ -181,6 +181,9 @@ func (e *Engine) follow(ctx context.Context) {
 		}
 	}
 	nextJanitor := e.opts.Now().Add(janitorEvery(sh.idle))
+	// The first round trip does not wait: an instance that just recovered
+	// is ready as soon as it knows it holds the whole log.
+	wait := time.Duration(0)
 	for ctx.Err() == nil {
 		if e.broken.Load() != nil {
 			// Memory no longer follows the log: nothing to catch up to.
@@ -191,7 +194,8 @@ func (e *Engine) follow(ctx context.Context) {
 		}
 		applied := e.Applied()
 		start := e.opts.Now()
-		last, err := sh.j.Await(ctx, applied, followerWait)
+		last, err := sh.j.Await(ctx, applied, wait)
+		wait = followerWait
 		if err != nil {
 			if ctx.Err() != nil {
 				return

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,9 @@ func TestFleetConvergesInMemory(t *testing.T) {
 func TestFollowerAppliesOthersWrites(t *testing.T) {
 	f := newMemFleet(t, 3, nil)
 	a, b := f.engines[0], f.engines[1]
+	for i, e := range f.engines {
+		eventually(t, fmt.Sprintf("instance %d caught up after start", i), func() bool { return e.SyncState().CaughtUp })
+	}
 	if err := optOut(t, a, 12025550123); err != nil {
 		t.Fatal(err)
 	}
