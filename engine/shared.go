@@ -40,6 +40,13 @@ import (
 // if it is, every instance applies it. Retry later.
 var ErrJournalUnreachable = errors.New("the shared journal is unreachable: the write was not acknowledged (it may still land); retry")
 
+// ErrFellBehind: others snapshotted and trimmed the shared log past what
+// this instance had applied (it was cut off for long). It is wrapped in
+// the error the engine then fails with (and in SyncState.Err); the
+// instance answers stale_state until it is opened again, which loads the
+// newest snapshot.
+var ErrFellBehind = errors.New("this instance fell behind the trimmed shared log; open it again to bootstrap from the newest snapshot")
+
 // Defaults of the shared mode.
 const (
 	DefaultMaxStaleness      = 60 * time.Second
@@ -342,7 +349,7 @@ func (e *Engine) catchUp(own *ownBatch) error {
 		// Others snapshotted and trimmed the log past what this instance
 		// applied (it was cut off for long): only a restart, which loads
 		// the newest snapshot, gets it back on the log.
-		werr := fmt.Errorf("%w: this instance fell behind the trimmed log; restart it to bootstrap from the newest snapshot: %w", ErrUnavailable, err)
+		werr := fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrFellBehind, err)
 		e.broken.Store(&werr)
 		sh.setErr(werr)
 		return werr

@@ -393,3 +393,37 @@ func testCampaignSpec() campaigns.Spec {
 }
 
 func defaultRules() campaigns.Rules { return campaigns.DefaultRules() }
+
+// An instance cut off while the others snapshot twice (the log trimmed
+// past what it applied) fails closed with ErrFellBehind; opened again it
+// bootstraps from the snapshot and converges.
+func TestFellBehindTrimFailsClosedUntilReopened(t *testing.T) {
+	f := newMemFleet(t, 2, nil)
+	a, b := f.engines[0], f.engines[1]
+	ctx := context.Background()
+	syncAll(t, b)
+	f.conns[1].SetDown(true)
+	for round := range 2 {
+		fleetWorkload(t, f.engines[:1], 200, uint64(30+round))
+		if err := a.Snapshot(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.conns[1].SetDown(false)
+	err := b.Sync(ctx)
+	if !errors.Is(err, ErrFellBehind) {
+		t.Fatalf("catch-up past the trim: %v, want ErrFellBehind", err)
+	}
+	if ss := b.SyncState(); !ss.Stale || !strings.Contains(ss.Err, "fell behind") {
+		t.Fatalf("SyncState after falling behind: %+v", ss)
+	}
+	if d := decide(t, b, 12025550001, f.clock.Now()); d.Allowed || d.Reasons[0].Code != suppression.ReasonStaleState {
+		t.Fatalf("check after falling behind: %+v, want stale_state", d)
+	}
+	b.Close()
+	f.add(1, nil)
+	syncAll(t, f.engines...)
+	if string(stateBytes(t, f.engines[1])) != string(stateBytes(t, a)) {
+		t.Fatal("the reopened instance differs")
+	}
+}
