@@ -306,3 +306,19 @@ func freeTCPPort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// A Redis with a password: --redis-password-file works, a wrong password
+// is exit 1 and the password appears in no message.
+func TestCLIRedisPasswordFile(t *testing.T) {
+	r := redistest.StartServer(t, redistest.Config{Args: []string{"--requirepass", "s3cret-pw"}})
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("s3cret-pw\n"), 0o600)
+	R := []string{"--redis", r.URL(), "--redis-password-file", pw, "--secret", filepath.Join(dir, "secret.key")}
+	mustRun(t, append([]string{"lists", "create", "dnc", "--kind", "phone", "--source", "national_registry"}, R...)...)
+	os.WriteFile(pw, []byte("wrong-pw\n"), 0o600)
+	out, code := hushRun(t, append([]string{"lists", "ls"}, R...)...)
+	if code != exitUser || strings.Contains(out, "wrong-pw") || strings.Contains(out, "s3cret-pw") {
+		t.Fatalf("wrong password: exit %d (want 1, no password in the message)\n%s", code, out)
+	}
+}
