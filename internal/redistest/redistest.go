@@ -266,3 +266,80 @@ func freePorts(t testing.TB, n int) []int {
 	}
 	return ports
 }
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	return freePorts(t, 1)[0]
+}
+
+// Addr is the server's 127.0.0.1:port (Config.Port must be set).
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.Port)) }
+
+// StartSentinel runs a Redis Sentinel (redis-server --sentinel) on a free
+// loopback port, monitoring masterAddr under masterName with a quorum of
+// one, and returns its address once it knows the master.
+func StartSentinel(t testing.TB, masterName, masterAddr string) string {
+	t.Helper()
+	bin := redisServer(t)
+	host, port, err := net.SplitHostPort(masterAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	sport := FreePort(t)
+	conf := filepath.Join(dir, "sentinel.conf")
+	cfg := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 1000\n",
+		sport, dir, masterName, host, port, masterName)
+	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(filepath.Join(dir, "sentinel.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, conf, "--sentinel")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server --sentinel: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		out.Close()
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(sport))
+	c := redis.NewSentinelClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := c.GetMasterAddrByName(context.Background(), masterName).Result()
+		if err == nil && len(got) == 2 && got[1] == port {
+			return addr
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(dir, "sentinel.log"))
+			t.Fatalf("sentinel %s does not know master %s: %v %v\n%s", addr, masterName, got, err, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WaitReplicaSynced waits until the server at addr (a replica) reports its
+// link to the master up.
+func WaitReplicaSynced(t testing.TB, s *Server) {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Network: "unix", Addr: s.Socket})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := c.Info(context.Background(), "replication").Result()
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica on %s did not sync: %v\n%s", s.Socket, err, info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
