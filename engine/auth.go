@@ -181,7 +181,7 @@ func (a *auth) readSnapshot(r io.Reader) error {
 }
 
 func (e *Engine) authComponent() *auth {
-	for _, c := range e.components {
+	for _, c := range e.comps() {
 		if a, ok := c.(*auth); ok {
 			return a
 		}

@@ -64,7 +64,7 @@ func domainErr(err error) error {
 
 // applyComponents hands r to the component that owns it.
 func (e *Engine) applyComponents(seq journal.Seq, r record.Record) error {
-	for _, c := range e.components {
+	for _, c := range e.comps() {
 		handled, err := c.apply(seq, r)
 		if handled {
 			return err
@@ -243,3 +243,6 @@ func noEOF(err error) error {
 	}
 	return err
 }
+
+// comps returns the components of the current state.
+func (e *Engine) comps() []component { return *e.components.Load() }

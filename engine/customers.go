@@ -534,7 +534,7 @@ func (s *snapReader) bitmap() *roaring64.Bitmap {
 }
 
 func (e *Engine) audience() *audience {
-	for _, c := range e.components {
+	for _, c := range e.comps() {
 		if a, ok := c.(*audience); ok {
 			return a
 		}

@@ -67,8 +67,10 @@ type Engine struct {
 	fingerprint string
 
 	// components hold the state beside the store; only the writer (or
-	// recovery) calls into them, each guards what its readers see.
-	components []component
+	// recovery) calls into them, each guards what its readers see. The
+	// slice is replaced whole when an instance that fell behind reloads a
+	// snapshot (reload.go), hence the atomic pointer; use comps().
+	components atomic.Pointer[[]component]
 
 	reqs    chan *request
 	stop    chan struct{}
@@ -147,7 +149,8 @@ func Open(ctx context.Context, j journal.Journal, opts Options) (*Engine, error)
 		imports: map[uint64]*openImport{},
 	}
 	e.nextImportID.Store(1)
-	e.components = e.newComponents()
+	cs := e.newComponents()
+	e.components.Store(&cs)
 	e.initShared()
 	recoveredAt := e.opts.Now()
 	if err := e.recover(); err != nil {
@@ -177,7 +180,7 @@ func (e *Engine) recover() error {
 			continue
 		}
 		e.store, e.fingerprint, base = st.store, st.fingerprint, seq
-		e.components = st.components
+		e.components.Store(&st.components)
 		e.nextImportID.Store(st.nextImportID)
 		e.lastSnap = seq
 		break
@@ -612,7 +615,7 @@ type snapState struct {
 }
 
 func (e *Engine) writeSnapshotTo(w io.Writer, seq journal.Seq) error {
-	return writeSnapshotTo(w, seq, e.fingerprint, e.nextImportID.Load(), e.store, e.components)
+	return writeSnapshotTo(w, seq, e.fingerprint, e.nextImportID.Load(), e.store, e.comps())
 }
 
 func writeSnapshotTo(w io.Writer, seq journal.Seq, fingerprint string, nextImportID uint64, st *suppression.Store, cs []component) error {

@@ -360,7 +360,7 @@ func (e *Engine) AppendPurchasesAsync(ctx context.Context, b PurchaseBatch) (wai
 }
 
 func (e *Engine) purchases() *purchases {
-	for _, c := range e.components {
+	for _, c := range e.comps() {
 		if p, ok := c.(*purchases); ok {
 			return p
 		}
@@ -420,7 +420,7 @@ func (e *Engine) RFM() *rfm.Result { return e.purchases().published.Load() }
 // crash is then at most about half the state's size).
 func (e *Engine) snapshotThreshold() int64 {
 	t := e.opts.SnapshotBytes
-	for _, c := range e.components {
+	for _, c := range e.comps() {
 		if p, ok := c.(*purchases); ok {
 			size := int64(len(p.cust))*10 + int64(p.book.Orders().Bytes())
 			t = max(t, size/2)

@@ -27,7 +27,8 @@ import (
 type redisFleet struct {
 	t       testing.TB
 	url, ns string
-	cluster []string // Cluster mode instead of url
+	cluster []string       // Cluster mode instead of url
+	via     map[int]string // instance i reaches Redis at this URL instead (a proxy)
 	clock   *fleetClock
 	conns   []*redisstream.Journal
 	engines []*Engine
@@ -50,9 +51,11 @@ func newRedisFleet(t testing.TB, url string, n int, tune func(*Options)) *redisF
 	return f
 }
 
-func (f *redisFleet) journal() *redisstream.Journal {
+func (f *redisFleet) journal() *redisstream.Journal { return f.journalAt(f.url) }
+
+func (f *redisFleet) journalAt(url string) *redisstream.Journal {
 	f.t.Helper()
-	o := redisstream.Options{URL: f.url, Namespace: f.ns}
+	o := redisstream.Options{URL: url, Namespace: f.ns}
 	if f.cluster != nil {
 		o = redisstream.Options{ClusterAddrs: f.cluster, Namespace: f.ns}
 	}
@@ -70,7 +73,11 @@ func (f *redisFleet) open(i int, tune func(*Options)) *Engine {
 	if tune != nil {
 		tune(&opts)
 	}
-	j := f.journal()
+	url := f.url
+	if v, ok := f.via[i]; ok {
+		url = v
+	}
+	j := f.journalAt(url)
 	e := openFleetEngine(f.t, j, opts)
 	for len(f.engines) <= i {
 		f.conns, f.engines = append(f.conns, nil), append(f.engines, nil)
@@ -250,6 +257,61 @@ func TestRedisBootstrapFromSnapshotAndTail(t *testing.T) {
 	}
 	if c.Applied() <= j.FirstSeq() {
 		t.Fatalf("bootstrapped instance at %d, log starts at %d", c.Applied(), j.FirstSeq())
+	}
+}
+
+// An instance partitioned from Redis while the others snapshot and trim
+// the stream past it gets back on the log by itself once the network
+// heals: it loads the newest snapshot in place, replays the tail, answers
+// like the others, and takes writes again.
+func TestRedisFellBehindReloadsSnapshot(t *testing.T) {
+	srv := redistest.StartServer(t, redistest.Config{Port: redistest.FreePort(t)})
+	proxy := redistest.StartProxy(t, "unix", srv.Socket)
+	f := &redisFleet{t: t, url: srv.URL(), ns: "fleet", clock: newFleetClock(), via: map[int]string{1: proxy.URL()}}
+	for i := range 2 {
+		f.open(i, nil)
+	}
+	t.Cleanup(func() {
+		for i, e := range f.engines {
+			e.Close()
+			f.conns[i].Close()
+		}
+	})
+	ctx := context.Background()
+	a, b := f.engines[0], f.engines[1]
+	syncAll(t, b)
+	proxy.Cut(true)
+	for round := range 3 {
+		fleetWorkload(t, f.engines[:1], 300, uint64(60+round))
+		if err := a.Snapshot(ctx); err != nil {
+			t.Fatalf("snapshot %d: %v", round, err)
+		}
+	}
+	fleetWorkload(t, f.engines[:1], 200, 70)
+	if first := f.conns[0].FirstSeq(); first <= b.Applied()+1 {
+		t.Fatalf("the stream starts at %d, b applied %d: not trimmed past b", first, b.Applied())
+	}
+	proxy.Cut(false)
+	eventually(t, "the partitioned instance catches up by itself", func() bool {
+		ss := b.SyncState()
+		return ss.CaughtUp && !ss.Stale && ss.Applied >= a.Applied()
+	})
+	if ss := b.SyncState(); ss.Err != "" || ss.Reloads == 0 {
+		t.Fatalf("SyncState after the reload: %+v", ss)
+	}
+	syncAll(t, a, b)
+	if string(stateBytes(t, b)) != string(stateBytes(t, a)) {
+		t.Fatal("the reloaded instance differs")
+	}
+	if string(answers(t, b, 20000, f.clock.Now())) != string(answers(t, a, 20000, f.clock.Now())) {
+		t.Fatal("the reloaded instance answers differently")
+	}
+	if err := optOut(t, b, 12025559999); err != nil {
+		t.Fatalf("opt-out on the reloaded instance: %v", err)
+	}
+	syncAll(t, a)
+	if d := decide(t, a, 12025559999, f.clock.Now()); d.Allowed {
+		t.Fatalf("the other instance misses the reloaded one's write: %+v", d)
 	}
 }
 

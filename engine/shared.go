@@ -41,11 +41,12 @@ import (
 var ErrJournalUnreachable = errors.New("the shared journal is unreachable: the write was not acknowledged (it may still land); retry")
 
 // ErrFellBehind: others snapshotted and trimmed the shared log past what
-// this instance had applied (it was cut off for long). It is wrapped in
-// the error the engine then fails with (and in SyncState.Err); the
-// instance answers stale_state until it is opened again, which loads the
-// newest snapshot.
-var ErrFellBehind = errors.New("this instance fell behind the trimmed shared log; open it again to bootstrap from the newest snapshot")
+// this instance had applied (it was cut off for long), and no snapshot
+// could put it back on the log (reload.go: none readable, or written with
+// another secret). It is wrapped in the error the engine then fails with
+// (and in SyncState.Err); the instance answers stale_state until it is
+// opened again.
+var ErrFellBehind = errors.New("this instance fell behind the trimmed shared log and no snapshot could put it back on it; open it again")
 
 // Defaults of the shared mode.
 const (
@@ -82,6 +83,7 @@ type shared struct {
 	resync      atomic.Bool   // staleness was seen: stay stale until caught up
 	caughtUp    atomic.Bool   // the follower applied all it saw since Open (or since a resync)
 	errMsg      atomic.Pointer[string]
+	reloads     atomic.Uint64 // snapshots loaded in place after falling behind (reload.go)
 
 	// own are the imports this engine opened (guarded by Engine.mu):
 	// only their commit results are kept for the caller.
@@ -287,6 +289,16 @@ func (e *Engine) Sync(ctx context.Context) error {
 type ownBatch struct {
 	first, end journal.Seq // [first, end)
 	errs       []error     // by seq-first
+	// fromSnapshot: records up to here were taken from a snapshot (the
+	// instance fell behind), so their apply outcomes are not known here.
+	fromSnapshot journal.Seq
+}
+
+// coveredBy notes that a snapshot at seq was loaded in place of replaying.
+func (o *ownBatch) coveredBy(seq journal.Seq) {
+	if o != nil && seq >= o.first {
+		o.fromSnapshot = max(o.fromSnapshot, seq)
+	}
 }
 
 func (o *ownBatch) set(seq journal.Seq, err error) {
@@ -308,8 +320,54 @@ func (e *Engine) catchUp(own *ownBatch) error {
 	}
 	sh := e.shared
 	readAt := e.opts.Now()
-	var fatal error
-	err := e.j.Replay(e.applied, func(seq journal.Seq, b []byte) error {
+	for reloads := 0; ; reloads++ {
+		fatal, err := e.replayShared(own)
+		switch {
+		case fatal != nil:
+			werr := fmt.Errorf("%w: %w", ErrUnavailable, fatal)
+			e.broken.Store(&werr)
+			sh.setErr(werr)
+			return werr
+		case errors.Is(err, journal.ErrMissingRecords):
+			// Others snapshotted and trimmed the log past what this
+			// instance applied (it was cut off for long): the newest
+			// snapshot puts it back on the log (reload.go).
+			if reloads < maxReloads {
+				from := e.applied
+				seq, rerr := e.reloadFromSnapshot()
+				switch {
+				case rerr == nil:
+					e.opts.Logf("fell behind the trimmed shared log at record %d; loaded the snapshot at record %d", from, seq)
+					own.coveredBy(seq)
+					sh.reloads.Add(1)
+					continue
+				case errors.Is(rerr, journal.ErrMissingRecords):
+					continue // trimmed again meanwhile: the next one
+				case !errors.Is(rerr, ErrSecretMismatch) && !errors.Is(rerr, errReloadNoSnapshot):
+					return fmt.Errorf("reload after falling behind: %w", rerr) // the follower retries
+				}
+				err = fmt.Errorf("%w (%w)", err, rerr)
+			}
+			werr := fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrFellBehind, err)
+			e.broken.Store(&werr)
+			sh.setErr(werr)
+			return werr
+		case err != nil:
+			return err
+		}
+		break
+	}
+	sh.contact(readAt)
+	sh.setErr(nil) // the log was just read whole: whatever failed before is over
+	e.maybeAutoSnapshot()
+	return nil
+}
+
+// replayShared applies the log after e.applied. fatal is set when a record
+// cannot be applied the same way on every instance; err is the backend's.
+func (e *Engine) replayShared(own *ownBatch) (fatal, err error) {
+	sh := e.shared
+	err = e.j.Replay(e.applied, func(seq journal.Seq, b []byte) error {
 		if own == nil && e.closing.Load() {
 			return errCatchUpStopped
 		}
@@ -339,26 +397,7 @@ func (e *Engine) catchUp(own *ownBatch) error {
 		sh.noteLast(seq)
 		return fatal
 	})
-	switch {
-	case fatal != nil:
-		werr := fmt.Errorf("%w: %w", ErrUnavailable, fatal)
-		e.broken.Store(&werr)
-		sh.setErr(werr)
-		return werr
-	case errors.Is(err, journal.ErrMissingRecords):
-		// Others snapshotted and trimmed the log past what this instance
-		// applied (it was cut off for long): only a restart, which loads
-		// the newest snapshot, gets it back on the log.
-		werr := fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrFellBehind, err)
-		e.broken.Store(&werr)
-		sh.setErr(werr)
-		return werr
-	case err != nil:
-		return err
-	}
-	sh.contact(readAt)
-	e.maybeAutoSnapshot()
-	return nil
+	return fatal, err
 }
 
 // finishSharedBatch is runBatch's second half on a shared journal: first,
@@ -393,9 +432,15 @@ func (e *Engine) finishSharedBatch(batch []*request, first journal.Seq, err erro
 	seq := first
 	for _, r := range batch {
 		end := seq + journal.Seq(len(r.recs))
-		if e.applied >= end-1 {
+		switch {
+		case own.fromSnapshot >= seq:
+			// Applied here from a snapshot another instance wrote: durable
+			// and applied everywhere, but whether the domain accepted it
+			// is not known here. The callers' retry is idempotent.
+			r.done <- response{err: fmt.Errorf("%w: the write at %d is in the log and applied, but this instance took it from a snapshot and does not know its outcome", ErrJournalUnreachable, seq)}
+		case e.applied >= end-1:
 			r.done <- response{first: seq, errs: own.errs[seq-first : end-first]}
-		} else {
+		default:
 			r.done <- response{err: fmt.Errorf("%w: the log holds the write at %d but it could not be read back here yet: %w", ErrJournalUnreachable, seq, cerr)}
 		}
 		seq = end
@@ -495,6 +540,9 @@ type SyncState struct {
 	// opened (or since it was last stale). Not ready before.
 	CaughtUp bool
 	Err      string // the last error talking to the log (or why the engine broke)
+	// Reloads counts the snapshots loaded in place since the engine
+	// opened, each after it fell behind a trim of the log.
+	Reloads uint64
 }
 
 // SyncState reports the engine's position on its journal. Embedded, it is
@@ -517,6 +565,7 @@ func (e *Engine) SyncState() SyncState {
 		LastContact: time.Unix(0, sh.lastContact.Load()),
 		Stale:       stale,
 		CaughtUp:    sh.caughtUp.Load() && !stale,
+		Reloads:     sh.reloads.Load(),
 	}
 	if bp := e.broken.Load(); bp != nil {
 		s.Err = (*bp).Error()

@@ -395,13 +395,15 @@ func testCampaignSpec() campaigns.Spec {
 func defaultRules() campaigns.Rules { return campaigns.DefaultRules() }
 
 // An instance cut off while the others snapshot twice (the log trimmed
-// past what it applied) fails closed with ErrFellBehind; opened again it
-// bootstraps from the snapshot and converges.
-func TestFellBehindTrimFailsClosedUntilReopened(t *testing.T) {
+// past what it applied) gets back on the log by itself: it loads the
+// newest snapshot in place, replays the tail and converges, while its
+// readers keep answering throughout (the race detector watches the swap).
+func TestFellBehindTrimReloadsSnapshot(t *testing.T) {
 	f := newMemFleet(t, 2, nil)
 	a, b := f.engines[0], f.engines[1]
 	ctx := context.Background()
 	syncAll(t, b)
+	decide(t, b, 12025550001, f.clock.Now()) // caches a policy the reload must recompile
 	f.conns[1].SetDown(true)
 	for round := range 2 {
 		fleetWorkload(t, f.engines[:1], 200, uint64(30+round))
@@ -409,6 +411,71 @@ func TestFellBehindTrimFailsClosedUntilReopened(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	fleetWorkload(t, f.engines[:1], 100, 40) // a tail past the newest snapshot
+	if first := f.conns[0].FirstSeq(); first <= b.Applied()+1 {
+		t.Fatalf("the log starts at %d, b applied %d: the test did not trim past b", first, b.Applied())
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for w := range 2 {
+		readers.Go(func() {
+			for i := uint64(0); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := b.Check(callDM, []contactkey.Key{phone(12025550000 + i%500 + uint64(w))}, f.clock.Now(), nil); err != nil {
+					t.Errorf("check during the reload: %v", err)
+					return
+				}
+			}
+		})
+	}
+	f.conns[1].SetDown(false)
+	err := b.Sync(ctx)
+	close(stop)
+	readers.Wait()
+	if err != nil {
+		t.Fatalf("catch-up past the trim: %v, want a reload from the snapshot", err)
+	}
+	if ss := b.SyncState(); ss.Stale || ss.Err != "" || ss.Applied != f.store.LastSeq() || ss.Reloads != 1 {
+		t.Fatalf("SyncState after the reload: %+v (log at %d)", ss, f.store.LastSeq())
+	}
+	if string(stateBytes(t, b)) != string(stateBytes(t, a)) {
+		t.Fatal("the reloaded instance differs from the one that never fell behind")
+	}
+	if string(answers(t, b, 5000, f.clock.Now())) != string(answers(t, a, 5000, f.clock.Now())) {
+		t.Fatal("the reloaded instance answers differently")
+	}
+	// It writes and reads its own writes again, and the other one sees them.
+	if err := optOut(t, b, 12025559999); err != nil {
+		t.Fatalf("opt-out on the reloaded instance: %v", err)
+	}
+	if d := decide(t, b, 12025559999, f.clock.Now()); d.Allowed {
+		t.Fatalf("read-your-writes after the reload: %+v", d)
+	}
+	syncAll(t, a)
+	if d := decide(t, a, 12025559999, f.clock.Now()); d.Allowed {
+		t.Fatalf("the other instance after the reload: %+v", d)
+	}
+}
+
+// With the log trimmed past every snapshot (nothing can put it back) the
+// instance fails closed with ErrFellBehind; opened again once a snapshot
+// covers the gap, it bootstraps and converges.
+func TestFellBehindNoSnapshotFailsClosedUntilReopened(t *testing.T) {
+	f := newMemFleet(t, 2, nil)
+	a, b := f.engines[0], f.engines[1]
+	ctx := context.Background()
+	syncAll(t, b)
+	f.conns[1].SetDown(true)
+	fleetWorkload(t, f.engines[:1], 200, 50)
+	if err := a.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fleetWorkload(t, f.engines[:1], 200, 51)
+	f.store.Trim(f.store.LastSeq() - 10) // past the snapshot: a gap no snapshot covers
 	f.conns[1].SetDown(false)
 	err := b.Sync(ctx)
 	if !errors.Is(err, ErrFellBehind) {
@@ -419,6 +486,12 @@ func TestFellBehindTrimFailsClosedUntilReopened(t *testing.T) {
 	}
 	if d := decide(t, b, 12025550001, f.clock.Now()); d.Allowed || d.Reasons[0].Code != suppression.ReasonStaleState {
 		t.Fatalf("check after falling behind: %+v, want stale_state", d)
+	}
+	if _, err := b.RecordOptOut(ctx, OptOutRequest{Key: phone(12025558888), Channels: suppression.ChannelSet(suppression.Call), Purposes: suppression.PurposeSet{All: true}}); !errors.Is(err, ErrFellBehind) {
+		t.Fatalf("write on the instance that fell behind: %v, want ErrFellBehind", err)
+	}
+	if err := a.Snapshot(ctx); err != nil {
+		t.Fatal(err)
 	}
 	b.Close()
 	f.add(1, nil)

@@ -109,10 +109,11 @@ var (
 	descLogLag    = prometheus.NewDesc("hush_shared_log_lag_records", "Shared log: records in the log not yet applied here.", nil, nil)
 	descStaleness = prometheus.NewDesc("hush_shared_log_staleness_seconds", "Shared log: time since the state last held the whole log.", nil, nil)
 	descStale     = prometheus.NewDesc("hush_shared_log_stale", "Shared log: 1 while decisions fail closed (stale_state).", nil, nil)
+	descReloads   = prometheus.NewDesc("hush_shared_log_snapshot_reloads_total", "Shared log: snapshots loaded in place after this instance fell behind a trim of the log.", nil, nil)
 )
 
 func (sc *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descEntries, descListBytes, descSeq, descSyncs, descSyncSecs, descJobs, descReady, descLogLast, descLogLag, descStaleness, descStale} {
+	for _, d := range []*prometheus.Desc{descEntries, descListBytes, descSeq, descSyncs, descSyncSecs, descJobs, descReady, descLogLast, descLogLag, descStaleness, descStale, descReloads} {
 		ch <- d
 	}
 }
@@ -144,6 +145,7 @@ func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descLogLag, prometheus.GaugeValue, float64(ss.Last-ss.Applied))
 			ch <- prometheus.MustNewConstMetric(descStaleness, prometheus.GaugeValue, age.Seconds())
 			ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, stale)
+			ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(ss.Reloads))
 		}
 	}
 	if f := sc.s.d.JournalStats; f != nil {

@@ -192,7 +192,7 @@ func (s *Server) readyz(c *gin.Context) {
 		}
 		// On a shared log: not ready while stale or still catching up.
 		body := gin.H{"status": "ready", "version": ss.Applied, "last": ss.Last, "lag": ss.Last - ss.Applied,
-			"last_contact": ss.LastContact.UTC().Format(time.RFC3339Nano)}
+			"last_contact": ss.LastContact.UTC().Format(time.RFC3339Nano), "snapshot_reloads": ss.Reloads}
 		if ss.Err != "" {
 			body["error"] = ss.Err
 		}
