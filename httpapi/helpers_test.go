@@ -50,15 +50,42 @@ func (f *fixture) advance(d time.Duration) {
 }
 
 func newFixture(t testing.TB, tune func(*config.Server)) *fixture {
-	tt, _ := t.(*testing.T)
-	f := &fixture{t: tt, keys: map[access.Role]string{}, now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-	dir := t.TempDir()
-	j, err := wal.Open(filepath.Join(dir, "data"), wal.Options{NoSync: true})
+	j, err := wal.Open(filepath.Join(t.TempDir(), "data"), wal.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := newServerFixture(t, j, engine.Options{}, tune)
+	ctx := context.Background()
+	mustSpec := func(name string, kind contactkey.Kind, channels, source string) {
+		ch, _ := suppression.ParseChannels(channels)
+		if _, err := f.e.CreateList(ctx, suppression.ListSpec{Name: name, Kind: kind, Type: suppression.Deny, Channels: ch, Purposes: suppression.PurposeSet{All: true}, Source: source}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustSpec("national_dnc", contactkey.KindPhone, "call,sms", "national_registry")
+	mustSpec("bounces", contactkey.KindEmail, "email", "bounce")
+	im, err := f.e.BeginImport(ctx, "national_dnc", suppression.Replace, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Add(ctx, []uint64{12025550100, 12025550101, 12025550102}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := im.Commit(ctx, 3, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// newServerFixture is a server over an engine on j (opts with the
+// fixture's clock, hasher and actor filled in), with one key per role. The
+// server, the engine and j close when the test ends.
+func newServerFixture(t testing.TB, j journal.Journal, opts engine.Options, tune func(*config.Server)) *fixture {
+	tt, _ := t.(*testing.T)
+	f := &fixture{t: tt, keys: map[access.Role]string{}, now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	h, _ := contactkey.NewHasher(testSecret)
-	e, err := engine.Open(context.Background(), j, engine.Options{Hasher: h, Now: f.clock, Actor: "test"})
+	opts.Hasher, opts.Now, opts.Actor = h, f.clock, "test"
+	e, err := engine.Open(context.Background(), j, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +99,7 @@ func newFixture(t testing.TB, tune func(*config.Server)) *fixture {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, Deps{Normalizer: n, TokenSecret: bytes.Repeat([]byte{6}, 32), JobsDir: filepath.Join(dir, "jobs"), Tool: "hush test", Now: f.clock})
+	s, err := New(cfg, Deps{Normalizer: n, TokenSecret: bytes.Repeat([]byte{6}, 32), JobsDir: filepath.Join(t.TempDir(), "jobs"), Tool: "hush test", Now: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,25 +118,6 @@ func newFixture(t testing.TB, tune func(*config.Server)) *fixture {
 			t.Fatal(err)
 		}
 		f.keys[r] = key
-	}
-	ctx := context.Background()
-	mustSpec := func(name string, kind contactkey.Kind, channels, source string) {
-		ch, _ := suppression.ParseChannels(channels)
-		if _, err := e.CreateList(ctx, suppression.ListSpec{Name: name, Kind: kind, Type: suppression.Deny, Channels: ch, Purposes: suppression.PurposeSet{All: true}, Source: source}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustSpec("national_dnc", contactkey.KindPhone, "call,sms", "national_registry")
-	mustSpec("bounces", contactkey.KindEmail, "email", "bounce")
-	im, err := e.BeginImport(ctx, "national_dnc", suppression.Replace, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := im.Add(ctx, []uint64{12025550100, 12025550101, 12025550102}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := im.Commit(ctx, 3, 0, nil); err != nil {
-		t.Fatal(err)
 	}
 	return f
 }

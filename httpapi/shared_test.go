@@ -1,17 +1,11 @@
 package httpapi
 
 import (
-	"bytes"
-	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hushcrm/hush/access"
-	"github.com/hushcrm/hush/config"
-	"github.com/hushcrm/hush/contactkey"
 	"github.com/hushcrm/hush/engine"
 	"github.com/hushcrm/hush/journal/journaltest"
 )
@@ -19,40 +13,8 @@ import (
 // newSharedFixture is a server over an engine on an in-memory shared log
 // (what journal/redisstream is in production).
 func newSharedFixture(t *testing.T) (*fixture, *journaltest.Store) {
-	f := &fixture{t: t, keys: map[access.Role]string{}, now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	store := journaltest.NewStore()
-	j := store.Open()
-	h, _ := contactkey.NewHasher(testSecret)
-	e, err := engine.Open(context.Background(), j, engine.Options{Hasher: h, Now: f.clock, Actor: "test", MaxStaleness: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := contactkey.NewNormalizer("US")
-	cfg := config.ServerDefaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.PublicURL = "http://hush.test"
-	dir := t.TempDir()
-	s, err := New(cfg, Deps{Normalizer: n, TokenSecret: bytes.Repeat([]byte{6}, 32), JobsDir: filepath.Join(dir, "jobs"), Tool: "hush test", Now: f.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Ready(e)
-	f.s, f.e = s, e
-	f.ts = httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		f.ts.Close()
-		s.jobs.shutdown(context.Background())
-		e.Close()
-		j.Close()
-	})
-	for _, r := range access.Roles {
-		_, key, err := e.CreateKey(context.Background(), r, r.String(), time.Time{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.keys[r] = key
-	}
-	return f, store
+	return newServerFixture(t, store.Open(), engine.Options{MaxStaleness: time.Minute}, nil), store
 }
 
 // Redis down past max_staleness: checks answer allowed:false stale_state,
