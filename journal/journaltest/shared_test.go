@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,18 +12,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	var mu sync.Mutex
-	stores := map[string]*journaltest.Store{}
-	journal.RunConformance(t, func(t *testing.T, dir string) journal.Journal {
-		mu.Lock()
-		defer mu.Unlock()
-		s, ok := stores[dir]
-		if !ok {
-			s = journaltest.NewStore()
-			stores[dir] = s
-		}
-		return s.Open()
-	})
+	journal.RunConformance(t, journaltest.Opener())
 }
 
 func TestAwaitSeesOtherConnections(t *testing.T) {
