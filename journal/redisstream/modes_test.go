@@ -2,17 +2,8 @@ package redisstream
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,17 +66,9 @@ func TestSentinel(t *testing.T) {
 // TLS: rediss:// with the CA file, and a client certificate when the
 // server requires one.
 func TestTLS(t *testing.T) {
-	dir := t.TempDir()
-	ca, caKey := writeCA(t, dir)
-	writeCert(t, dir, "server", ca, caKey, true)
-	writeCert(t, dir, "client", ca, caKey, false)
-	port := redistest.FreePort(t)
-	redistest.StartServer(t, redistest.Config{Args: []string{
-		"--tls-port", strconv.Itoa(port), "--tls-cert-file", filepath.Join(dir, "server.crt"), "--tls-key-file", filepath.Join(dir, "server.key"),
-		"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "yes"}})
-	url := fmt.Sprintf("rediss://127.0.0.1:%d/0", port)
-	o := Options{URL: url, TLSCAFile: filepath.Join(dir, "ca.crt"),
-		TLSCertFile: filepath.Join(dir, "client.crt"), TLSKeyFile: filepath.Join(dir, "client.key")}
+	_, tl := redistest.StartTLS(t)
+	url := tl.URL
+	o := Options{URL: url, TLSCAFile: tl.CA, TLSCertFile: tl.ClientCert, TLSKeyFile: tl.ClientKey}
 	j := openT(t, o)
 	if !strings.HasSuffix(j.Describe(), " tls ns hush") {
 		t.Fatalf("Describe = %q", j.Describe())
@@ -100,44 +83,5 @@ func TestTLS(t *testing.T) {
 	}
 	if _, err := Open(ctx, Options{URL: url}); err == nil {
 		t.Fatal("Open trusting only the system CAs accepted a private CA's server")
-	}
-}
-
-func writeCA(t *testing.T, dir string) (*x509.Certificate, *ecdsa.PrivateKey) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hush test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, filepath.Join(dir, "ca.crt"), "CERTIFICATE", der)
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key
-}
-
-func writeCert(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, server bool) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2 + int64(len(name))), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	if server {
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, filepath.Join(dir, name+".crt"), "CERTIFICATE", der)
-	kder, _ := x509.MarshalECPrivateKey(key)
-	writePEM(t, filepath.Join(dir, name+".key"), "EC PRIVATE KEY", kder)
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
