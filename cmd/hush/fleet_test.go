@@ -2,10 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -260,51 +257,19 @@ func TestCLIAgainstCluster(t *testing.T) {
 // The CLI through Redis Sentinel: hush asks the Sentinel where the master
 // is (--redis-sentinel MASTER@host:port) and works on it.
 func TestCLIAgainstSentinel(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		redistest.Start(t) // skips, or fails with CI=true, with the reason
-		return
-	}
-	mport, sport := freeTCPPort(t), freeTCPPort(t)
-	redistest.StartServer(t, redistest.Config{Port: mport})
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "sentinel.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n", sport, dir, mport)), 0o600)
-	cmd := exec.Command(bin, conf, "--sentinel")
-	logf, _ := os.Create(filepath.Join(dir, "sentinel.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
-	eventually(t, 10*time.Second, "the Sentinel answers", func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", sport))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	secret := filepath.Join(dir, "secret.key")
-	R := []string{"--redis-sentinel", fmt.Sprintf("mymaster@127.0.0.1:%d", sport), "--secret", secret}
+	master := redistest.StartServer(t, redistest.Config{Port: redistest.FreePort(t)})
+	sentinel := redistest.StartSentinel(t, "mymaster", master.Addr())
+	secret := filepath.Join(t.TempDir(), "secret.key")
+	R := []string{"--redis-sentinel", "mymaster@" + sentinel, "--secret", secret}
 	mustRun(t, append([]string{"optout", "add", "--phone", "2127360100", "--channels", "call", "--purposes", "direct_marketing", "--evidence", "call"}, R...)...)
 	if out, code := hushRun(t, append([]string{"check", "--phone", "2127360100", "--channel", "call", "--purpose", "direct_marketing"}, R...)...); code != exitSuppressed {
 		t.Fatalf("check through the Sentinel: exit %d\n%s", code, out)
 	}
 	// The same state, reached directly on the master.
 	if out, code := hushRun(t, "check", "--phone", "2127360100", "--channel", "call", "--purpose", "direct_marketing",
-		"--redis", fmt.Sprintf("redis://127.0.0.1:%d/0", mport), "--secret", secret); code != exitSuppressed {
+		"--redis", "redis://"+master.Addr()+"/0", "--secret", secret); code != exitSuppressed {
 		t.Fatalf("check on the master: exit %d\n%s", code, out)
 	}
-}
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // A Redis with a password: --redis-password-file works, a wrong password
