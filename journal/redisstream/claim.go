@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/hushcrm/hush/journal"
 )
 
 // Claim takes over up to count messages that other consumers of the group
@@ -20,13 +18,8 @@ import (
 func (g *GroupReader) Claim(ctx context.Context, minIdle time.Duration, count int) ([]Message, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.j.closed.Load() {
-		return nil, journal.ErrClosed
-	}
-	if count <= 0 {
-		count = 100
-	}
-	if err := g.ensureGroup(ctx); err != nil {
+	count, err := g.begin(ctx, count)
+	if err != nil {
 		return nil, err
 	}
 	start := g.claimCursor
@@ -43,16 +36,5 @@ func (g *GroupReader) Claim(ctx context.Context, minIdle time.Duration, count in
 	if next == "0-0" {
 		g.claimCursor = ""
 	}
-	out := make([]Message, 0, len(msgs))
-	for _, m := range msgs {
-		msg := Message{ID: m.ID}
-		if m.Values != nil {
-			msg.Fields = make(map[string]string, len(m.Values))
-			for k, v := range m.Values {
-				msg.Fields[k] = fmt.Sprint(v)
-			}
-		}
-		out = append(out, msg)
-	}
-	return out, nil
+	return appendMessages(make([]Message, 0, len(msgs)), msgs), nil
 }

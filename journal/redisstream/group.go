@@ -47,13 +47,8 @@ func (j *Journal) GroupReader(stream, group, consumer string) *GroupReader {
 func (g *GroupReader) Read(ctx context.Context, count int, block time.Duration) ([]Message, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.j.closed.Load() {
-		return nil, journal.ErrClosed
-	}
-	if count <= 0 {
-		count = 100
-	}
-	if err := g.ensureGroup(ctx); err != nil {
+	count, err := g.begin(ctx, count)
+	if err != nil {
 		return nil, err
 	}
 	msgs, err := g.read(ctx, "0", count, -1)
@@ -66,6 +61,22 @@ func (g *GroupReader) Read(ctx context.Context, count int, block time.Duration) 
 		block = time.Millisecond
 	}
 	return g.read(ctx, ">", count, block)
+}
+
+// begin is the start of Read and Claim (g.mu held): it fails on a closed
+// journal, makes sure the group exists and returns count, or 100 for
+// count <= 0.
+func (g *GroupReader) begin(ctx context.Context, count int) (int, error) {
+	if g.j.closed.Load() {
+		return 0, journal.ErrClosed
+	}
+	if count <= 0 {
+		count = 100
+	}
+	if err := g.ensureGroup(ctx); err != nil {
+		return 0, err
+	}
+	return count, nil
 }
 
 func (g *GroupReader) ensureGroup(ctx context.Context) error {
@@ -101,19 +112,26 @@ func (g *GroupReader) read(ctx context.Context, id string, count int, block time
 		}
 		var out []Message
 		for _, s := range res {
-			for _, m := range s.Messages {
-				msg := Message{ID: m.ID}
-				if m.Values != nil {
-					msg.Fields = make(map[string]string, len(m.Values))
-					for k, v := range m.Values {
-						msg.Fields[k] = fmt.Sprint(v)
-					}
-				}
-				out = append(out, msg)
-			}
+			out = appendMessages(out, s.Messages)
 		}
 		return out, nil
 	}
+}
+
+// appendMessages appends ms to out as Messages; an entry deleted from the
+// stream (nil Values) gets nil Fields.
+func appendMessages(out []Message, ms []redis.XMessage) []Message {
+	for _, m := range ms {
+		msg := Message{ID: m.ID}
+		if m.Values != nil {
+			msg.Fields = make(map[string]string, len(m.Values))
+			for k, v := range m.Values {
+				msg.Fields[k] = fmt.Sprint(v)
+			}
+		}
+		out = append(out, msg)
+	}
+	return out
 }
 
 // Ack acknowledges messages: they will not be delivered again.
