@@ -1,15 +1,12 @@
 package engine
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/hushcrm/hush/contactkey"
 	"github.com/hushcrm/hush/internal/redistest"
 	"github.com/hushcrm/hush/journal/wal"
-	"github.com/hushcrm/hush/suppression"
 )
 
 // BenchmarkFleetOptOutPropagation: an opt-out written on instance A is
@@ -62,51 +59,13 @@ func BenchmarkFleetOptOutPropagation(b *testing.B) {
 // never touch Redis; the shared mode adds the staleness test (a clock
 // read) to each. Compare the two sub-benchmarks of one run.
 func BenchmarkCheckEmbeddedVsRedis(b *testing.B) {
-	run := func(b *testing.B, e *Engine) {
-		ctx := context.Background()
-		for i := range 10 {
-			name := string(rune('a'+i)) + "_list"
-			if _, err := e.CreateList(ctx, suppression.ListSpec{Name: name, Kind: contactkey.KindPhone, Type: suppression.Deny, Channels: suppression.AllChannels, Purposes: suppression.PurposeSet{All: true}, Source: "national_registry"}); err != nil {
-				b.Fatal(err)
-			}
-			im, err := e.BeginImport(ctx, name, suppression.Replace, "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
-			keys := make([]uint64, 100000)
-			for k := range keys {
-				keys[k] = 12000000000 + uint64(k*97+i)
-			}
-			if err := im.Add(ctx, keys, nil); err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := im.Commit(ctx, 0, 0, nil); err != nil {
-				b.Fatal(err)
-			}
-		}
-		scope := suppression.Scope{Channel: suppression.Call, Purpose: suppression.DirectMarketing}
-		keys := []contactkey.Key{{Kind: contactkey.KindPhone, V: 12000000097}}
-		reasons := make([]suppression.Reason, 0, 16)
-		at := time.Now()
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			d, err := e.Check(scope, keys, at, reasons)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if d.Allowed {
-				b.Fatal("a listed number allowed")
-			}
-		}
-	}
 	b.Run("embedded", func(b *testing.B) {
 		e, _ := benchEngine(b, wal.Options{NoSync: true})
-		run(b, e)
+		benchCheck(b, e)
 	})
 	b.Run("redis", func(b *testing.B) {
 		srv := redistest.StartServer(b, redistest.Config{})
 		f := newRedisFleet(b, srv.URL(), 1, func(o *Options) { o.Now = nil })
-		run(b, f.engines[0])
+		benchCheck(b, f.engines[0])
 	})
 }
