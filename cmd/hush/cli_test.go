@@ -18,6 +18,30 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
+// userErrCase is a command line that must exit 1 (a user error) with
+// want in its stderr.
+type userErrCase struct {
+	name string
+	args []string
+	want string // in stderr
+}
+
+// runUserErrors runs each case as a subtest of t.
+func runUserErrors(t *testing.T, cases []userErrCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, c.args...)
+			if code != exitUser {
+				t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
+			}
+			if !strings.Contains(stderr, c.want) {
+				t.Fatalf("stderr %q does not mention %q", stderr, c.want)
+			}
+		})
+	}
+}
+
 func TestUserErrorsExitOne(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	if _, e, code := runCLI(t, "lists", "create", "dnc", "--kind", "phone", "--channels", "call", "--purposes", "all", "--source", "national_registry", "--data", data); code != 0 {
@@ -25,11 +49,7 @@ func TestUserErrorsExitOne(t *testing.T) {
 	}
 	ro := filepath.Join(t.TempDir(), "ro")
 	os.MkdirAll(ro, 0o500)
-	cases := []struct {
-		name string
-		args []string
-		want string // in stderr
-	}{
+	cases := []userErrCase{
 		{"unknown command", []string{"frobnicate"}, "unknown command"},
 		{"unknown channel", []string{"check", "--phone", "2127360100", "--channel", "fax", "--purpose", "direct_marketing", "--data", data}, "fax"},
 		{"unknown purpose", []string{"check", "--phone", "2127360100", "--channel", "call", "--purpose", "astrology", "--data", data}, "astrology"},
@@ -54,17 +74,7 @@ func TestUserErrorsExitOne(t *testing.T) {
 		os.WriteFile(f, nil, 0o644)
 		cases[len(cases)-1].args = []string{"lists", "ls", "--data", filepath.Join(f, "data")}
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, stderr, code := runCLI(t, c.args...)
-			if code != exitUser {
-				t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
-			}
-			if !strings.Contains(stderr, c.want) {
-				t.Fatalf("stderr %q does not mention %q", stderr, c.want)
-			}
-		})
-	}
+	runUserErrors(t, cases)
 }
 
 func TestCheckExitCodesAndJSON(t *testing.T) {

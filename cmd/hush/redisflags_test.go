@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -13,11 +12,7 @@ func TestRedisFlagsValidated(t *testing.T) {
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "secret.key")
 	pem := writeFile(t, dir, "cert.pem", "not checked before connecting")
-	cases := []struct {
-		name string
-		args []string
-		want string
-	}{
+	cases := []userErrCase{
 		{"no secret", []string{"check", "--phone", "2127360100", "--channel", "call", "--purpose", "direct_marketing", "--redis", "redis://127.0.0.1:1/0"}, "--secret FILE"},
 		{"secret without redis", []string{"lists", "ls", "--secret", secret, "--data", filepath.Join(dir, "d")}, "for Redis mode"},
 		{"two deployments", []string{"optout", "add", "--phone", "2127360100", "--redis", "redis://h:1", "--redis-cluster", "h:2", "--secret", secret}, "give exactly one Redis deployment"},
@@ -34,17 +29,7 @@ func TestRedisFlagsValidated(t *testing.T) {
 		{"bad schedule flag", []string{"serve", "--data", filepath.Join(dir, "d"), "--schedule-campaigns", "sometimes"}, "want true or false"},
 		{"config redis no secret", []string{"serve", "--config", writeFile(t, dir, "r.yaml", "redis:\n  url: redis://h:1/0\n")}, "--secret FILE"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, stderr, code := runCLI(t, c.args...)
-			if code != exitUser {
-				t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
-			}
-			if !strings.Contains(stderr, c.want) {
-				t.Fatalf("stderr %q does not mention %q", stderr, c.want)
-			}
-		})
-	}
+	runUserErrors(t, cases)
 }
 
 func writeFile(t *testing.T, dir, name, body string) string {
