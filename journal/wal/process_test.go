@@ -38,7 +38,12 @@ func TestHelperProcess(t *testing.T) {
 	fmt.Println("ready")
 	switch mode {
 	case "hold":
-		select {}
+		// Not select {}: with every goroutine blocked and no timer the
+		// runtime calls it a deadlock and exits, dropping the lock before
+		// the test has tried to take it.
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "append":
 		helperAppend(w)
 	}
