@@ -116,6 +116,7 @@ type checker struct {
 	keys    []contactkey.Key
 	reasons []suppression.Reason
 	shown   []byte
+	raw     []byte
 	out     []byte
 }
 
@@ -134,7 +135,7 @@ func (s *Server) newChecker() *checker {
 
 // done returns ck (and its buffers) to the pool.
 func (s *Server) doneChecker(ck *checker) {
-	if cap(ck.keys) > 64 || cap(ck.reasons) > 64 || cap(ck.shown) > 4096 {
+	if cap(ck.keys) > 64 || cap(ck.reasons) > 64 || cap(ck.shown) > 4096 || cap(ck.raw) > 4096 {
 		return
 	}
 	ck.e = nil
@@ -173,7 +174,8 @@ func (ck *checker) check(req *checkRequest, field string) (decided, error) {
 			continue
 		}
 		any = true
-		k, err := ck.s.d.Normalizer.Key(rk.kind, []byte(rk.raw), ck.e.Hasher())
+		ck.raw = append(ck.raw[:0], rk.raw...) // reused: no copy allocated per key
+		k, err := ck.s.d.Normalizer.Key(rk.kind, ck.raw, ck.e.Hasher())
 		if err != nil {
 			// Fail closed: a key we cannot read is never "allowed".
 			reason := err.Error()
@@ -352,8 +354,16 @@ func (s *Server) checkGet(c *gin.Context) {
 		return
 	}
 	ck.out = appendDecision(ck.out[:0], &d)
-	c.Writer.Header()["Content-Type"] = jsonContentType
-	c.Data(http.StatusOK, "application/json", ck.out)
+	writeJSON(c, ck.out)
+}
+
+// writeJSON sends a 200 with a JSON body, straight to the writer: gin's
+// c.Data boxes a renderer and builds a Content-Type slice per call.
+func writeJSON(c *gin.Context, body []byte) {
+	w := c.Writer
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 // checkBatch answers POST /v1/check: a JSON array, or NDJSON, of checks,
@@ -390,8 +400,7 @@ func (s *Server) checkBatch(c *gin.Context) {
 		out = appendDecision(out, &d)
 	}
 	out = append(out, "]}"...)
-	c.Writer.Header()["Content-Type"] = jsonContentType
-	c.Data(http.StatusOK, "application/json", out)
+	writeJSON(c, out)
 }
 
 func tooMany(max int) *apiError {

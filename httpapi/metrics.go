@@ -24,6 +24,7 @@ type metrics struct {
 	suppressed prometheus.Counter
 	handler    gin.HandlerFunc
 	observers  sync.Map // obsKey -> prometheus.Observer
+	reasonCtrs sync.Map // reasonKey -> prometheus.Counter
 	fsync      prometheus.Histogram
 }
 
@@ -82,12 +83,24 @@ func (m *metrics) decision(allowed bool, rs []suppression.Reason) {
 	}
 	m.suppressed.Inc()
 	for _, r := range rs {
-		m.reasons.WithLabelValues(r.Code, r.List).Inc()
+		m.reason(r.Code, r.List).Inc()
 	}
 }
 
+type reasonKey struct{ code, list string }
+
+// reason is the counter of one (reason, list), cached like the observers.
+func (m *metrics) reason(code, list string) prometheus.Counter {
+	k := reasonKey{code, list}
+	c, ok := m.reasonCtrs.Load(k)
+	if !ok {
+		c, _ = m.reasonCtrs.LoadOrStore(k, m.reasons.WithLabelValues(code, list))
+	}
+	return c.(prometheus.Counter)
+}
+
 func (m *metrics) invalidKey() {
-	m.reasons.WithLabelValues("invalid_key", "").Inc()
+	m.reason("invalid_key", "").Inc()
 }
 
 func (s *Server) metricsHandler(c *gin.Context) { s.m.handler(c) }

@@ -124,8 +124,9 @@ func (r *idleReader) Close() error { return r.r.Close() }
 
 const principalKey = "hush.principal"
 
-// authenticate checks the bearer key and its role.
-func (s *Server) authenticate(allowed []access.Role) gin.HandlerFunc {
+// authenticate checks the bearer key and its role; keep stores the key
+// for the handler (principal).
+func (s *Server) authenticate(allowed []access.Role, keep bool) gin.HandlerFunc {
 	names := make([]string, len(allowed))
 	for i, r := range allowed {
 		names[i] = r.String()
@@ -149,7 +150,9 @@ func (s *Server) authenticate(allowed []access.Role) gin.HandlerFunc {
 			s.fail(c, newErr(http.StatusForbidden, "forbidden", "key %s has role %s; this endpoint needs %s", k.ID, k.Role, need))
 			return
 		}
-		c.Set(principalKey, k) // a pointer: no copy boxed per request
+		if keep {
+			c.Set(principalKey, k) // a pointer: no copy boxed per request
+		}
 		c.Next()
 	}
 }
@@ -164,7 +167,8 @@ func (s *Server) ctx(c *gin.Context) context.Context {
 	return ctx
 }
 
-// principal is the key of an authenticated request.
+// principal is the key of an authenticated request (the zero key on
+// routes whose usesPrincipal is false).
 func principal(c *gin.Context) engine.APIKey {
 	v, _ := c.Get(principalKey)
 	if k, ok := v.(*engine.APIKey); ok {

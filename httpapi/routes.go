@@ -79,6 +79,12 @@ var apiRoutes = []route{
 	{"POST", "/u/:token", nil, plain, (*Server).unsubscribePost},
 }
 
+// usesPrincipal says whether the handler reads the caller's key
+// (principal, Server.ctx). The checks do not: their answer is the same
+// whoever asks, and they write nothing. Not storing the key spares the
+// gin.Context's key map, allocated afresh for every request that sets one.
+func (rt route) usesPrincipal() bool { return rt.path != "/v1/check" }
+
 func (s *Server) routes(r *gin.Engine) {
 	r.Use(s.observe, s.recoverPanic)
 	r.GET("/healthz", s.healthz)
@@ -88,7 +94,7 @@ func (s *Server) routes(r *gin.Engine) {
 		rt := rt
 		h := []gin.HandlerFunc{s.limit, s.requireReady, s.bound(rt.kind)}
 		if len(rt.roles) > 0 {
-			h = append(h, s.authenticate(rt.roles))
+			h = append(h, s.authenticate(rt.roles, rt.usesPrincipal()))
 		}
 		h = append(h, func(c *gin.Context) { rt.handler(s, c) })
 		r.Handle(rt.method, rt.path, h...)
