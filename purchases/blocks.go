@@ -223,7 +223,20 @@ func parseBlock(b *block, ch *Chunk, nfields int, delim byte, src *Source, p *rf
 	offs := make([]int32, 0, 2*nfields+2)
 	var dates rfm.DateCache
 	line := b.line
+	fast := p.FastLines(delim) && !(contentKeys && p.Cols.Order < 0)
 	for len(data) > 0 {
+		if fast {
+			// The fused parser takes the usual record whole; what it
+			// leaves goes the general way below.
+			ch.Events = append(ch.Events, rfm.Event{})
+			if n, ok := p.ParseLine(data, delim, nfields, &ch.Events[len(ch.Events)-1], &dates); ok {
+				data = data[n:]
+				line++
+				ch.Rows++
+				continue
+			}
+			ch.Events = ch.Events[:len(ch.Events)-1]
+		}
 		nl := bytes.IndexByte(data, '\n')
 		var rec []byte
 		if nl < 0 {

@@ -141,7 +141,13 @@ func (l *Ledger) apply(id uint32, e *Event) {
 	if e.Day < l.minDay {
 		l.minDay = e.Day
 	}
-	inWindow := e.Day >= l.cfg.WindowStart
+	a.add(e, l.cfg.WindowStart)
+}
+
+// add counts one event (not after the cutoff) in the aggregate; orders
+// before ws count for recency and the mean gap only.
+func (a *Aggregate) add(e *Event, ws Day) {
+	inWindow := e.Day >= ws
 	if e.Return {
 		if inWindow {
 			a.Total -= e.Amount
@@ -360,6 +366,7 @@ type stripeList struct {
 // stripeStats are a stripe's share of the ledger's counters.
 type stripeStats struct {
 	events         int64
+	excluded       int64
 	minDay, maxDay Day
 	touch          uint32
 }
@@ -398,24 +405,7 @@ func (l *Ledger) stripe(own *stripeList, events []Event) stripeStats {
 			st.events++
 			st.maxDay = max(st.maxDay, e.Day)
 			st.minDay = min(st.minDay, e.Day)
-			inWindow := e.Day >= ws
-			if e.Return {
-				if inWindow {
-					a.Total -= e.Amount
-				}
-				continue
-			}
-			if a.AllOrders == 0 || e.Day < a.First {
-				a.First = e.Day
-			}
-			if a.AllOrders == 0 || e.Day > a.Last {
-				a.Last = e.Day
-			}
-			a.AllOrders++
-			if inWindow {
-				a.Orders++
-				a.Total += e.Amount
-			}
+			a.add(e, ws)
 		}
 	}
 	st.touch = sink

@@ -283,12 +283,10 @@ func (f *rfmFlags) oneShot(ctx context.Context, c *cli, cfgs ...rfm.LedgerConfig
 		f.purchase.rejected = defaultRejected(f.events)
 	}
 	rej := &lazyOut{path: f.purchase.rejected}
-	var ledgers []*rfm.Ledger
-	for _, cfg := range cfgs {
-		ledgers = append(ledgers, rfm.NewLedger(cfg))
-	}
-	book := rfm.NewBook(0, ledgers...)
-	book.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32]})
+	// A tally, not a book: one table access per order for numeric
+	// customer ids; it hands over to a Book by itself for other ids.
+	tally := rfm.NewTally(0, cfgs...)
+	tally.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32]})
 	in, _ := os.Open(f.events)
 	var size int64 = -1
 	if in != nil {
@@ -297,15 +295,11 @@ func (f *rfmFlags) oneShot(ctx context.Context, c *cli, cfgs ...rfm.LedgerConfig
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	bar := c.newProgress("read "+f.events, size)
-	src.Resolve = book.Customers
 	st, err := purchases.Read(ctx, src, rej, false, bar.set, func(ch *purchases.Chunk) error {
-		if ch.IDs != nil {
-			book.AddBatchResolved(ch.Events, ch.IDs, ch.Found)
-		} else {
-			book.AddBatch(ch.Events)
-		}
+		tally.AddBatch(ch.Events)
 		return nil
 	})
+	book := tally.Book()
 	bar.finish()
 	if err != nil {
 		rej.discard()

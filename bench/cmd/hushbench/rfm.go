@@ -261,25 +261,21 @@ func rfmInProcess(ctx context.Context, path, asOf string, orders int64, stderr i
 	day, _ := rfm.ParseDate([]byte(asOf), rfm.DateAuto)
 	src := &purchases.Source{Path: path, CSV: csvio.Options{Header: true, Delimiter: ','}, Mapping: map[string]string{"order": "order_id"},
 		Parser: rfm.RowParser{Amounts: rfm.AmountFormat{Exponent: 2}, Currency: "USD"}, Exponent: 2}
-	l := rfm.NewLedger(rfm.LedgerConfig{Cutoff: day, WindowStart: rfm.NoWindow})
-	book := rfm.NewBook(0, l)
-	book.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32]})
+	// What `hush rfm --events` does: a Tally, made into a Book at the end.
+	tally := rfm.NewTally(0, rfm.LedgerConfig{Cutoff: day, WindowStart: rfm.NoWindow})
+	tally.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32]})
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	cpu0 := selfCPU()
 	t0 := time.Now()
-	src.Resolve = book.Customers
 	st, err := purchases.Read(ctx, src, nil, false, nil, func(ch *purchases.Chunk) error {
-		if ch.IDs != nil {
-			book.AddBatchResolved(ch.Events, ch.IDs, ch.Found)
-		} else {
-			book.AddBatch(ch.Events)
-		}
+		tally.AddBatch(ch.Events)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	l.Compact()
+	book := tally.Book()
+	l := book.Ledgers()[0]
 	ip := &inProcess{Orders: st.Events, Customers: book.Customers.Len()}
 	ip.IngestSeconds = time.Since(t0).Seconds()
 	ip.IngestCPU = selfCPU() - cpu0

@@ -1,0 +1,397 @@
+package rfm
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Tally is a one-shot Book for the usual order export, whose customer ids
+// are numbers in a range not much wider than the customer count (1..N):
+// it keeps each ledger's aggregates indexed by the customer number itself,
+// so an event costs one table access. A Book first looks the number up in
+// its dictionary (a cache miss into a table of millions), then, for a new
+// customer, writes the dictionary (another), and only then updates the
+// aggregate (a third). The dense ids a Book would give (first-seen order)
+// come from a bitmap of the numbers seen, small enough to stay cached, and
+// the Book itself is built once, at the end, in O(customers).
+//
+// The first batch holding a customer the tally cannot keep (a non-numeric
+// id, a number too large, or numbers so sparse that the table would be
+// far larger than the customers) makes it hand everything over to a Book,
+// which takes the rest: the result is always exactly what a Book fed the
+// same batches gives (ids, aggregates, counters, duplicates).
+type Tally struct {
+	orders *Orders
+	dups   int64
+	led    []*keyedLedger
+	have   []bool     // per key chunk: made
+	chunks int        // key chunks made
+	first  [][]uint64 // keys by dense id, in chunks of pageSize (Customers.keys' layout)
+	n      int        // customers
+	tables Tables
+	book   *Book // after the hand-over
+	keep   []bool
+}
+
+// keyedLedger is one ledger's aggregates by customer key (chunks of
+// aggChunk keys). Until a customer has an order (AllOrders == 0), First
+// marks what the tally saw of it: 0 nothing, firstSeen a kept event after
+// the cutoff only, firstCounted a return counted. The first ledger's
+// stripes find the new customers that way (an untouched aggregate), with
+// no separate table; the Ledger made at the end has slots up to the last
+// customer with an event counted, as Ledger.grow gives them, and the
+// marks cleared.
+type keyedLedger struct {
+	cfg      LedgerConfig
+	chunks   [][]Aggregate
+	excluded int64
+	events   int64
+	minDay   Day
+	maxDay   Day
+	touch    uint32
+	own      []keyedStripe
+	spare    [][]Aggregate
+	tables   *Tables
+}
+
+// keyedStripe is one stripe's share of a batch: keys and their events,
+// and (first ledger) the events that brought a new customer.
+type keyedStripe struct {
+	keys []uint64
+	at   []int32
+	news []int32
+}
+
+// The marks in First of an aggregate without orders.
+const (
+	firstSeen    Day = NoWindow + 1
+	firstCounted Day = NoWindow
+)
+
+const (
+	// maxTallyKey: customer numbers at or above it go to a Book.
+	maxTallyKey = 1 << 36
+	// tallyBaseChunks key chunks (16M keys) are allowed whatever the
+	// customer count: the first batches of a file show customers from all
+	// over the range long before most of them are known. Beyond that the
+	// key range may be at most 4 times the customers.
+	tallyBaseChunks = 256
+	// keyStripeBits: a stripe owns runs of 512 keys, so that one word of
+	// a counted bitmap and one cache line of it belong to one stripe.
+	keyStripeBits = 9
+)
+
+// NewTally returns an empty tally feeding one ledger per config; orderHint
+// sizes the idempotency set for hashed order ids.
+func NewTally(orderHint int, cfgs ...LedgerConfig) *Tally {
+	t := &Tally{orders: NewOrders(orderHint)}
+	for _, c := range cfgs {
+		t.led = append(t.led, &keyedLedger{cfg: c, minDay: NoCutoff, maxDay: NoWindow, tables: &t.tables})
+	}
+	if len(cfgs) == 0 {
+		// New customers are found through the first ledger's aggregates.
+		t.book = NewBook(orderHint)
+	}
+	return t
+}
+
+// UseTables makes the tally (and the Book it makes) allocate their big
+// tables with tb.
+func (t *Tally) UseTables(tb Tables) { t.tables = tb }
+
+// HandedOver reports whether the tally gave its work to a Book already.
+func (t *Tally) HandedOver() bool { return t.book != nil }
+
+// fits reports whether key can be kept by key, making its chunk if needed.
+func (t *Tally) fits(key uint64) bool {
+	if key >= maxTallyKey {
+		return false // non-numeric keys have the top bit set
+	}
+	c := int(key >> aggChunkBits)
+	if c < len(t.have) && t.have[c] {
+		return true
+	}
+	if t.chunks >= tallyBaseChunks && (t.chunks+1)*aggChunk > 4*t.n {
+		return false
+	}
+	for len(t.have) <= c {
+		t.have = append(t.have, false)
+	}
+	t.have[c] = true
+	t.chunks++
+	for _, kl := range t.led {
+		for len(kl.chunks) <= c {
+			kl.chunks = append(kl.chunks, nil)
+		}
+		kl.chunks[c] = kl.newChunk()
+	}
+	return true
+}
+
+// newChunk is the next aggregate chunk (in slabs, as Ledger.newChunk).
+func (kl *keyedLedger) newChunk() []Aggregate {
+	if len(kl.spare) == 0 && kl.tables.Aggregates != nil && len(kl.chunks) >= slabParts {
+		slab := kl.tables.Aggregates(slabParts * aggChunk)
+		for i := range slabParts {
+			kl.spare = append(kl.spare, slab[i*aggChunk:(i+1)*aggChunk:(i+1)*aggChunk])
+		}
+	}
+	if len(kl.spare) > 0 {
+		c := kl.spare[0]
+		kl.spare = kl.spare[1:]
+		return c
+	}
+	return make([]Aggregate, aggChunk)
+}
+
+func (kl *keyedLedger) at(key uint64) *Aggregate {
+	return &kl.chunks[key>>aggChunkBits][key&(aggChunk-1)]
+}
+
+// AddBatch applies events in order, exactly as Book.AddBatch would.
+func (t *Tally) AddBatch(events []Event) {
+	if t.book != nil {
+		t.book.AddBatch(events)
+		return
+	}
+	for i := range events {
+		if !t.fits(events[i].Customer) {
+			t.Book().AddBatch(events)
+			return
+		}
+	}
+	n := len(events)
+	if cap(t.keep) < n {
+		t.keep = make([]bool, n)
+	}
+	keep := t.keep[:n]
+	for i := range events {
+		e := &events[i]
+		keep[i] = e.Order == 0 || t.orders.Add(e.Order, e.Return)
+		if !keep[i] {
+			t.dups++
+		}
+	}
+	for li, kl := range t.led {
+		own := kl.applyBatch(events, keep, li == 0)
+		if li == 0 {
+			t.appendNew(events, own)
+		}
+	}
+}
+
+// appendNew gives the new customers of a batch their ids, in the order
+// of their first events (the stripes' lists are each in that order).
+func (t *Tally) appendNew(events []Event, own []keyedStripe) {
+	pos := make([]int, len(own))
+	for {
+		w, best := -1, int32(0)
+		for s := range own {
+			if pos[s] < len(own[s].news) && (w < 0 || own[s].news[pos[s]] < best) {
+				w, best = s, own[s].news[pos[s]]
+			}
+		}
+		if w < 0 {
+			return
+		}
+		pos[w]++
+		if t.n&pageMask == 0 {
+			t.first = append(t.first, make([]uint64, pageSize))
+		}
+		t.first[t.n>>pageBits][t.n&pageMask] = events[best].Customer
+		t.n++
+	}
+}
+
+// applyBatch is Ledger.applyBatch by key: stripes of keys on every core.
+// The first ledger (seen) also gets the kept events after its cutoff, to
+// find new customers; it returns the stripes with their lists.
+func (kl *keyedLedger) applyBatch(events []Event, keep []bool, seen bool) []keyedStripe {
+	par := runtime.GOMAXPROCS(0)
+	if par < 2 || len(events) < 4096 {
+		par = 1
+	}
+	par = min(par, 8)
+	if cap(kl.own) < par {
+		kl.own = make([]keyedStripe, par)
+	}
+	own := kl.own[:par]
+	for w := range own {
+		own[w].keys, own[w].at, own[w].news = own[w].keys[:0], own[w].at[:0], own[w].news[:0]
+	}
+	cut := kl.cfg.Cutoff
+	for i := range events {
+		if !keep[i] {
+			continue
+		}
+		if !seen && events[i].Day > cut {
+			kl.excluded++
+			continue
+		}
+		k := events[i].Customer
+		w := 0
+		if par > 1 {
+			w = int(k>>keyStripeBits) % par
+		}
+		own[w].keys = append(own[w].keys, k)
+		own[w].at = append(own[w].at, int32(i))
+	}
+	if par == 1 {
+		kl.merge(kl.stripe(&own[0], events, seen))
+		return own
+	}
+	stats := make([]stripeStats, par)
+	var wg sync.WaitGroup
+	for w := 1; w < par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stats[w] = kl.stripe(&own[w], events, seen)
+		}()
+	}
+	stats[0] = kl.stripe(&own[0], events, seen)
+	wg.Wait()
+	for _, st := range stats {
+		kl.merge(st)
+	}
+	return own
+}
+
+func (kl *keyedLedger) merge(st stripeStats) {
+	kl.events += st.events
+	kl.excluded += st.excluded
+	kl.minDay = min(kl.minDay, st.minDay)
+	kl.maxDay = max(kl.maxDay, st.maxDay)
+	kl.touch += st.touch
+}
+
+// stripe is Ledger.stripe by key, leaving the marks in First; with seen
+// it takes events after the cutoff too (counting them excluded) and lists
+// the events that find an untouched aggregate.
+func (kl *keyedLedger) stripe(own *keyedStripe, events []Event, seen bool) stripeStats {
+	st := stripeStats{minDay: NoCutoff, maxDay: NoWindow}
+	keys, at := own.keys, own.at[:len(own.keys)]
+	ws, cut := kl.cfg.WindowStart, kl.cfg.Cutoff
+	var sink uint32
+	for _, k := range keys[:min(prefetchWindow, len(keys))] {
+		sink += kl.at(k).Orders
+	}
+	for lo := 0; lo < len(keys); lo += prefetchWindow {
+		hi := min(lo+prefetchWindow, len(keys))
+		for _, k := range keys[hi:min(hi+prefetchWindow, len(keys))] {
+			sink += kl.at(k).Orders
+		}
+		for j := lo; j < hi; j++ {
+			e := &events[at[j]]
+			a := kl.at(keys[j])
+			if a.AllOrders == 0 {
+				if seen && a.First == 0 {
+					own.news = append(own.news, at[j])
+					a.First = firstSeen
+				}
+				if e.Day > cut {
+					st.excluded++
+					continue
+				}
+				if e.Return {
+					a.First = firstCounted
+				}
+			} else if e.Day > cut {
+				st.excluded++
+				continue
+			}
+			st.events++
+			st.maxDay = max(st.maxDay, e.Day)
+			st.minDay = min(st.minDay, e.Day)
+			a.add(e, ws)
+		}
+	}
+	st.touch = sink
+	return st
+}
+
+// Book finishes the tally: the Book a Book's own AddBatch calls would
+// have made (same ids, aggregates, counters, idempotency set). Later
+// AddBatch calls go to that Book. The tally's tables are dropped.
+func (t *Tally) Book() *Book {
+	if t.book != nil {
+		return t.book
+	}
+	par := runtime.GOMAXPROCS(0)
+	c := NewCustomers()
+	c.tables = t.tables
+	c.assignNumeric(t.first, t.n, par)
+	b := &Book{Customers: c, orders: t.orders, dups: t.dups}
+	for _, kl := range t.led {
+		l := NewLedger(kl.cfg)
+		l.tables = t.tables
+		l.excluded, l.events, l.minDay, l.maxDay, l.touch = kl.excluded, kl.events, kl.minDay, kl.maxDay, kl.touch
+		top := -1
+		for id := t.n - 1; id >= 0; id-- {
+			if a := kl.at(t.first[id>>pageBits][id&pageMask]); a.AllOrders > 0 || a.First == firstCounted {
+				top = id
+				break
+			}
+		}
+		if top >= 0 {
+			l.grow(top + 1)
+			parallel(top+1, par, func(lo, hi int) {
+				for id := lo; id < hi; id++ {
+					a := *kl.at(t.first[id>>pageBits][id&pageMask])
+					if a.AllOrders == 0 {
+						a.First = 0
+					}
+					*l.at(uint32(id)) = a
+				}
+			})
+		}
+		b.ledgers = append(b.ledgers, l)
+	}
+	t.book = b
+	t.led, t.have, t.first, t.keep = nil, nil, nil, nil
+	return b
+}
+
+// assignNumeric gives an empty dictionary the n distinct numeric keys of
+// keys (Customers.keys' layout, ids in order), as n Assign calls would,
+// but with every page made first when the page budget allows them all.
+func (c *Customers) assignNumeric(keys [][]uint64, n, par int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := func(id int) uint64 { return keys[id>>pageBits][id&pageMask] }
+	var used []bool // by page; keys are below maxTallyKey = maxDirectKey
+	pages := 0
+	for id := range n {
+		p := key(id) >> pageBits
+		for uint64(len(used)) <= p {
+			used = append(used, false)
+		}
+		if !used[p] {
+			used[p] = true
+			pages++
+		}
+	}
+	if pages > basePages && pages*pageSize > 4*n {
+		for id := range n {
+			c.assign(key(id), nil)
+		}
+		return
+	}
+	c.direct = make([][]uint32, len(used))
+	for p, u := range used {
+		if u {
+			c.direct[p] = c.newPage()
+			c.directPages++
+		}
+	}
+	c.pagesAtMigration = c.directPages
+	c.keys = keys[:(n+pageSize-1)/pageSize]
+	c.n = n
+	direct := c.direct
+	parallel(n, par, func(lo, hi int) {
+		for id := lo; id < hi; id++ {
+			k := key(id)
+			direct[k>>pageBits][k&pageMask] = uint32(id) + 1
+		}
+	})
+}
