@@ -1,5 +1,7 @@
 package rfm
 
+import "encoding/binary"
+
 // The fused line parser: the usual order export (numbers, ISO dates,
 // plain decimals, no quotes) read in one pass over the record's bytes,
 // the fields parsed where they lie. It decides only what it is sure of:
@@ -31,21 +33,69 @@ func (p *RowParser) FastLines(delim byte) bool {
 // the record is for the general path (e is then undefined). Call it only
 // when FastLines(delim) holds.
 func (p *RowParser) ParseLine(data []byte, delim byte, nfields int, e *Event, dates *DateCache) (int, bool) {
-	var cust, date, amt, order []byte
-	hasOrder := false
+	var date []byte
+	var amount int64
+	haveCust, haveOrder, haveAmount := false, false, false
 	i := 0
 	for f := 0; f < nfields; f++ {
 		start := i
+		numeric := f == p.Cols.Customer || f == p.Cols.Order
+		var v uint64
+		if numeric {
+			// Digits as they are scanned: most ids are numbers.
+			for i < len(data) && data[i]-'0' <= 9 {
+				v = v*10 + uint64(data[i]-'0')
+				i++
+			}
+			numeric = i > start && i-start <= 19 && (data[start] != '0' || i-start == 1) && v < 1<<63
+		} else if f == p.Cols.Date {
+			// Most rows repeat the last row's date: skip its bytes.
+			if dates.n == 10 && i+10 <= len(data) && sameDate(data[i:i+10], dates) {
+				i += 10
+			}
+		} else if f == p.Cols.Amount {
+			// -?digits[.digits], at most the currency's decimals, at
+			// most 18 digits in all.
+			neg := i < len(data) && data[i] == '-'
+			if neg {
+				i++
+			}
+			ds := i
+			var a int64
+			for i < len(data) && data[i]-'0' <= 9 {
+				a = a*10 + int64(data[i]-'0')
+				i++
+			}
+			whole, frac := i-ds, 0
+			if whole > 0 && i < len(data) && data[i] == '.' {
+				i++
+				for i < len(data) && data[i]-'0' <= 9 {
+					a = a*10 + int64(data[i]-'0')
+					i++
+					frac++
+				}
+			}
+			exp := p.Amounts.Exponent
+			haveAmount = whole > 0 && frac <= exp && whole+exp <= 18
+			for ; frac < exp; frac++ {
+				a *= 10
+			}
+			if neg {
+				a = -a
+			}
+			amount = a
+		}
+		dend := i
 		for i < len(data) && data[i] != delim && data[i] != '\n' {
 			i++
 		}
-		fld := data[start:i]
+		end := i
 		if f == nfields-1 {
 			if i < len(data) && data[i] == delim {
 				return 0, false // more fields than the header
 			}
-			if len(fld) > 0 && fld[len(fld)-1] == '\r' {
-				fld = fld[:len(fld)-1]
+			if end > start && data[end-1] == '\r' {
+				end--
 			}
 			if i < len(data) {
 				i++ // the newline
@@ -56,28 +106,46 @@ func (p *RowParser) ParseLine(data []byte, delim byte, nfields int, e *Event, da
 			}
 			i++
 		}
+		fld := data[start:end]
+		numeric = numeric && dend == end // digits and nothing else: canonical decimal
 		switch f {
 		case p.Cols.Customer:
-			cust = fld
+			if !plainField(fld) {
+				return 0, false
+			}
+			if numeric {
+				e.Customer, e.CustomerName = v, nil
+			} else {
+				e.Customer, e.CustomerName = hashBytes(fld)|1<<63, fld
+			}
+			haveCust = true
 		case p.Cols.Date:
 			date = fld
 		case p.Cols.Amount:
-			amt = fld
+			haveAmount = haveAmount && dend == end
 		case p.Cols.Order:
-			order, hasOrder = fld, true
+			if !plainField(fld) {
+				return 0, false
+			}
+			if numeric {
+				e.Order = v
+			} else {
+				e.Order, _ = KeyOf(fld)
+			}
+			if e.Order == 0 {
+				e.Order = 1 << 62
+			}
+			haveOrder = true
 		}
 	}
-	// Customer.
-	if !plainField(cust) {
+	if !haveCust || p.Cols.Order >= 0 && !haveOrder {
 		return 0, false
 	}
-	if v, ok := canonicalDecimal(cust); ok {
-		e.Customer, e.CustomerName = v, nil
-	} else {
-		e.Customer, e.CustomerName = hashBytes(cust)|1<<63, cust
+	if p.Cols.Order < 0 {
+		e.Order = 0
 	}
 	// Date.
-	if dates.n == 10 && len(date) == 10 && string(date) == string(dates.text[:10]) {
+	if dates.n == 10 && len(date) == 10 && sameDate(date, dates) {
 		e.Day = dates.day
 	} else {
 		d, ok := isoDay(date)
@@ -89,30 +157,15 @@ func (p *RowParser) ParseLine(data []byte, delim byte, nfields int, e *Event, da
 		dates.day = d
 	}
 	// Amount.
-	v, ok := plainAmount(amt, p.Amounts.Exponent)
-	if !ok {
+	if !haveAmount {
 		return 0, false
 	}
+	v := amount
 	e.Return = false
 	if v < 0 {
 		e.Return, v = true, -v
 	}
 	e.Amount = v
-	// Order.
-	e.Order = 0
-	if p.Cols.Order >= 0 {
-		if !hasOrder || !plainField(order) {
-			return 0, false
-		}
-		if k, ok := canonicalDecimal(order); ok {
-			e.Order = k
-		} else {
-			e.Order = hashBytes(order) | 1<<63
-		}
-		if e.Order == 0 {
-			e.Order = 1 << 62
-		}
-	}
 	return i, true
 }
 
@@ -157,46 +210,8 @@ func isoDay(b []byte) (Day, bool) {
 	return day, true
 }
 
-// plainAmount reads -?digits[.digits] with at most exp decimals and at
-// most 18 digits, in minor units.
-func plainAmount(b []byte, exp int) (int64, bool) {
-	neg := false
-	if len(b) > 0 && b[0] == '-' {
-		neg, b = true, b[1:]
-	}
-	var v int64
-	n, i := 0, 0
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		v = v*10 + int64(b[i]-'0')
-		i++
-	}
-	if i == 0 {
-		return 0, false
-	}
-	n = i
-	frac := 0
-	if i < len(b) {
-		if b[i] != '.' {
-			return 0, false
-		}
-		i++
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			v = v*10 + int64(b[i]-'0')
-			i++
-			frac++
-		}
-		if i < len(b) || frac > exp {
-			return 0, false
-		}
-	}
-	if n+exp > 18 {
-		return 0, false
-	}
-	for ; frac < exp; frac++ {
-		v *= 10
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
+// sameDate: the 10 bytes of b are the cached date's (dates.n == 10).
+func sameDate(b []byte, dates *DateCache) bool {
+	return binary.LittleEndian.Uint64(b) == binary.LittleEndian.Uint64(dates.text[:8]) &&
+		binary.LittleEndian.Uint16(b[8:]) == binary.LittleEndian.Uint16(dates.text[8:10])
 }
