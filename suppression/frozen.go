@@ -146,10 +146,12 @@ func arrayHas(a []byte, card int, low uint16) bool {
 	g = max(0, min(g, card-win))
 	w := a[2*g : 2*g+2*win]
 	if low < binary.LittleEndian.Uint16(w) {
-		return arraySearch(a, 0, g, low)
+		lo, hi := gallopDown(a, g, low)
+		return arraySearch(a, lo, hi, low)
 	}
 	if low > binary.LittleEndian.Uint16(w[2*win-2:]) {
-		return arraySearch(a, g+win, card, low)
+		lo, hi := gallopUp(a, card, g+win, low)
+		return arraySearch(a, lo, hi, low)
 	}
 	const ones, highs = 0x0001000100010001, 0x8000800080008000
 	b := ones * uint64(low)
@@ -161,6 +163,36 @@ func arrayHas(a []byte, card int, low uint16) bool {
 	// that is where an entry equals low.
 	z := (x0-ones)&^x0 | (x1-ones)&^x1 | (x2-ones)&^x2 | (x3-ones)&^x3
 	return z&highs != 0
+}
+
+// gallopDown brackets low, known to be below entry hi of an array
+// container, in [lo, hi): steps of 16, 32, 64... down from hi. The
+// entries of a few hundred random values stray from their even spread by
+// about the square root of their number, so low is usually one step off
+// the window, in a line next to it, where a binary search over all
+// entries below the window would touch several lines.
+func gallopDown(a []byte, hi int, low uint16) (int, int) {
+	step := 16
+	lo := hi - step
+	for lo > 0 && low < binary.LittleEndian.Uint16(a[2*lo:]) {
+		hi = lo
+		step *= 2
+		lo = hi - step
+	}
+	return max(lo, 0), hi
+}
+
+// gallopUp brackets low, known to be above entry lo-1 of an array
+// container of card entries, in [lo, hi).
+func gallopUp(a []byte, card, lo int, low uint16) (int, int) {
+	step := 16
+	hi := lo + step
+	for hi < card && low > binary.LittleEndian.Uint16(a[2*(hi-1):]) {
+		lo = hi
+		step *= 2
+		hi = lo + step
+	}
+	return lo, min(hi, card)
 }
 
 // arraySearch binary-searches entries lo..hi-1 of an array container.
@@ -477,9 +509,9 @@ func arrayFind(a []byte, card int, low uint16) (int, bool) {
 		g = max(0, min(g, card-win))
 		switch {
 		case low < binary.LittleEndian.Uint16(a[2*g:]):
-			hi = g
+			lo, hi = gallopDown(a, g, low)
 		case low > binary.LittleEndian.Uint16(a[2*(g+win-1):]):
-			lo = g + win
+			lo, hi = gallopUp(a, card, g+win, low)
 		default:
 			lo, hi = g, g+win
 		}

@@ -454,3 +454,43 @@ func TestPublishedBytesNeverChange(t *testing.T) {
 		}
 	}
 }
+
+// arrayHas and arrayFind agree with a plain search for every 16-bit
+// value, over arrays of every size class (below the window, around it,
+// the few hundred of a phone registry's containers, skewed ones whose
+// values stray far from their even spread, and full 4096-entry arrays).
+func TestArraySearchesExhaustive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range []struct {
+		card int
+		skew bool
+	}{{1, false}, {15, false}, {16, false}, {17, false}, {100, false}, {316, false}, {316, true}, {1000, true}, {4096, false}} {
+		seen := map[uint16]bool{}
+		for len(seen) < tc.card {
+			v := uint16(rng.Uint32())
+			if tc.skew {
+				v = uint16(uint32(v) * uint32(v) >> 16) // crowded at the bottom
+			}
+			seen[v] = true
+		}
+		vals := make([]uint16, 0, tc.card)
+		for v := range seen {
+			vals = append(vals, v)
+		}
+		slices.Sort(vals)
+		a := make([]byte, 2*len(vals))
+		for i, v := range vals {
+			a[2*i], a[2*i+1] = byte(v), byte(v>>8)
+		}
+		for x := range 1 << 16 {
+			low := uint16(x)
+			want, in := slices.BinarySearch(vals, low)
+			if got := arrayHas(a, len(vals), low); got != in {
+				t.Fatalf("card %d skew %v: arrayHas(%d) = %v, want %v", tc.card, tc.skew, low, got, in)
+			}
+			if p, ok := arrayFind(a, len(vals), low); ok != in || in && p != want {
+				t.Fatalf("card %d skew %v: arrayFind(%d) = %d %v, want %d %v", tc.card, tc.skew, low, p, ok, want, in)
+			}
+		}
+	}
+}
