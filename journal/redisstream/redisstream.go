@@ -54,6 +54,7 @@ func Open(ctx context.Context, o Options) (*Journal, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	routeClientLog(o.Logger)
 	c, desc, err := o.newClient()
 	if err != nil {
 		return nil, fmt.Errorf("redisstream: %w", err)
