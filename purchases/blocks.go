@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"unicode/utf8"
@@ -33,7 +34,11 @@ type block struct {
 
 // readBlocks reads src after the header (hdrLines lines, hdrBytes bytes
 // consumed) and feeds handle with chunks in order.
-func readBlocks(in io.Reader, startLine, startBytes int64, nfields int, src *Source, parser *rfm.RowParser, contentKeys bool, handle func(*Chunk) error) error {
+//
+// With mapped (the rest of a mapped file) the blocks are cut from it in
+// place, nothing is copied; a memory fault in a goroutine reading it (the
+// file truncated meanwhile) stops the read with ErrFileChanged.
+func readBlocks(in io.Reader, mapped []byte, startLine, startBytes int64, nfields int, src *Source, parser *rfm.RowParser, contentKeys bool, handle func(*Chunk) error) error {
 	delim := src.CSV.Delimiter
 	if delim == 0 {
 		delim = ','
@@ -45,8 +50,33 @@ func readBlocks(in io.Reader, startLine, startBytes int64, nfields int, src *Sou
 	bufs := sync.Pool{New: func() any { return make([]byte, 0, blockSize+64<<10) }}
 	chunks := sync.Pool{New: func() any { return new(Chunk) }}
 	var readErr error
+	var faultMu sync.Mutex
+	var faultErr error
+	var stopOnce sync.Once
+	halt := func() { stopOnce.Do(func() { close(stop) }) }
+	// guard turns a fault reading mapped memory into faultErr.
+	guard := func() {
+		if mapped == nil {
+			return
+		}
+		if r := recover(); r != nil {
+			if !isFault(r) {
+				panic(r)
+			}
+			faultMu.Lock()
+			faultErr = fmt.Errorf("%s: %w: %v", src.Path, ErrFileChanged, r)
+			faultMu.Unlock()
+			halt()
+		}
+	}
 	go func() {
 		defer close(todo)
+		if mapped != nil {
+			debug.SetPanicOnFault(true)
+			defer guard()
+			cutMapped(mapped, startLine, startBytes, src, todo, stop)
+			return
+		}
 		var carry []byte
 		line, consumed := startLine, startBytes
 		for seq := 0; ; seq++ {
@@ -126,6 +156,10 @@ func readBlocks(in io.Reader, startLine, startBytes int64, nfields int, src *Sou
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if mapped != nil {
+				debug.SetPanicOnFault(true)
+				defer guard()
+			}
 			for b := range todo {
 				ch := chunks.Get().(*Chunk)
 				ch.seq, ch.Bytes, ch.Rows, ch.Events, ch.Rejects, ch.block = b.seq, b.bytes, 0, ch.Events[:0], ch.Rejects[:0], b.data
@@ -165,10 +199,12 @@ func readBlocks(in io.Reader, startLine, startBytes int64, nfields int, src *Sou
 			next++
 			if err := handle(c); err != nil {
 				sinkErr = err
-				close(stop)
+				halt()
 				break
 			}
-			bufs.Put(c.block[:0])
+			if mapped == nil {
+				bufs.Put(c.block[:0])
+			}
 			c.block = nil
 			chunks.Put(c)
 		}
@@ -176,7 +212,49 @@ func readBlocks(in io.Reader, startLine, startBytes int64, nfields int, src *Sou
 	if sinkErr != nil {
 		return sinkErr
 	}
+	if faultErr != nil {
+		return faultErr
+	}
 	return readErr
+}
+
+// cutMapped is the block reader's reader goroutine over a mapped file:
+// blocks of whole records cut in place, as the stream version cuts them
+// (a record longer than a block is read on in 64 KiB steps).
+func cutMapped(data []byte, line, consumed int64, src *Source, todo chan<- *block, stop <-chan struct{}) {
+	pos := 0
+	for seq := 0; pos < len(data); seq++ {
+		end := min(pos+blockSize, len(data))
+		if end < len(data) {
+			cut := safeCut(data[pos:end])
+			for cut < 0 {
+				if end-pos > src.maxRecord()+blockSize {
+					cut = bytes.LastIndexByte(data[pos:end], '\n') + 1
+					break
+				}
+				end = min(end+64<<10, len(data))
+				if end == len(data) {
+					cut = end - pos
+					break
+				}
+				cut = safeCut(data[pos:end])
+			}
+			if cut <= 0 {
+				cut = end - pos
+			}
+			end = pos + cut
+		}
+		b := &block{seq: seq, data: data[pos:end:end], line: line}
+		consumed += int64(end - pos)
+		b.bytes = consumed
+		select {
+		case todo <- b:
+		case <-stop:
+			return
+		}
+		line += int64(bytes.Count(b.data, []byte{'\n'}))
+		pos = end
+	}
 }
 
 func (s *Source) maxRecord() int {

@@ -3,6 +3,7 @@ package purchases
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -120,9 +121,9 @@ func TestBlocksMatchCSVIO(t *testing.T) {
 		rejects []string
 		st      Stats
 	}
-	read := func(noBlocks bool) out {
+	read := func(noBlocks, noMap bool) out {
 		src := source(path)
-		src.noBlocks = noBlocks
+		src.noBlocks, src.noMap = noBlocks, noMap
 		var o out
 		var rej strings.Builder
 		st, err := Read(context.Background(), src, &rej, false, nil, func(ch *Chunk) error {
@@ -138,7 +139,19 @@ func TestBlocksMatchCSVIO(t *testing.T) {
 		o.st = st
 		return o
 	}
-	fast, slow := read(false), read(true)
+	slow := read(true, false)
+	for _, noMap := range []bool{false, true} { // the file mapped, or read as a stream
+		fast := read(false, noMap)
+		sameRead(t, fast, slow)
+	}
+}
+
+func sameRead(t *testing.T, fast, slow struct {
+	events  []string
+	rejects []string
+	st      Stats
+}) {
+	t.Helper()
 	if fast.st.Rows != slow.st.Rows || fast.st.Events != slow.st.Events || fast.st.Rejected != slow.st.Rejected {
 		t.Fatalf("stats: blocks %+v, csvio %+v", fast.st, slow.st)
 	}
@@ -191,5 +204,26 @@ func BenchmarkReadIntoBookCSVIO(b *testing.B) {
 		}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A mapped file cut short while it is read is an error, not a crash.
+func TestMappedFileTruncatedIsAnError(t *testing.T) {
+	path := writeOrders(t, 1_500_000)
+	first := true
+	_, err := Read(context.Background(), source(path), nil, false, nil, func(ch *Chunk) error {
+		if first {
+			first = false
+			if err := os.Truncate(path, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, e := range ch.Events {
+			_ = e.CustomerName
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrFileChanged) {
+		t.Fatalf("err %v, want ErrFileChanged", err)
 	}
 }
