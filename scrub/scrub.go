@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/hushcrm/hush/contactkey"
 	"github.com/hushcrm/hush/csvio"
@@ -376,7 +377,8 @@ func writeBatch(w *work, wf *suppression.Waterfall, clean, supp, rej *csvio.Writ
 		case statusSuppressed:
 			wf.AddRow(w.reasons[i])
 			*reasonBuf = formatReasons((*reasonBuf)[:0], w.reasons[i])
-			err = supp.WriteRawWith(row.Raw, string(*reasonBuf))
+			// The writer copies the reasons at once: no string to allocate.
+			err = supp.WriteRawWith(row.Raw, unsafe.String(unsafe.SliceData(*reasonBuf), len(*reasonBuf)))
 		default:
 			wf.AddClean()
 			err = clean.WriteRaw(row.Raw)
