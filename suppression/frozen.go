@@ -393,6 +393,7 @@ type walker struct {
 	cur  uint64 // the container (v>>16) of the previous key
 	c    container
 	rank bool
+	sink byte // keeps the loads of block's second stage
 	cs   [walkBlock]container
 }
 
@@ -452,7 +453,7 @@ func (w *walker) block(u []uint64, base int, fn func(k int, rank uint64)) bool {
 	for k, v := range u {
 		sink ^= cs[k].touch(uint16(v))
 	}
-	touchSink = sink
+	w.sink = sink
 	for k, v := range u {
 		c := &cs[k]
 		if c.kind == absent {
@@ -468,9 +469,6 @@ func (w *walker) block(u []uint64, base int, fn func(k int, rank uint64)) bool {
 	}
 	return more
 }
-
-// touchSink keeps the loads of walker.block's second stage.
-var touchSink byte
 
 // touch loads the byte of c where a search for low starts.
 func (c *container) touch(low uint16) byte {
