@@ -61,8 +61,9 @@ type Server struct {
 
 	// ScheduleCampaigns (campaigns.schedule, HUSH_SCHEDULE_CAMPAIGNS,
 	// --schedule-campaigns) runs scheduled campaigns on this instance. Nil:
-	// yes in embedded mode, no in Redis mode — a fleet must run each
-	// scheduled campaign once, so one instance is chosen for it.
+	// yes. In Redis mode the instances that take part hold the schedule
+	// one at a time through a lease (cmd/hush campaign_jobs.go), so each
+	// due run happens once; false keeps an instance out of it.
 	ScheduleCampaigns *bool
 }
 

@@ -206,13 +206,13 @@ func TestServeFleetTwoInstances(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "hush_shared_log_stale 0") || !strings.Contains(body, "hush_shared_log_lag_records 0") {
 		t.Fatalf("metrics after catch-up: %d\n%s", code, grepLines(body, "hush_shared_log"))
 	}
-	// Neither instance runs scheduled campaigns unless chosen to.
+	// Every instance takes part in the fleet's campaign-schedule lease.
 	a.cmd.Process.Signal(os.Interrupt)
 	if err := <-a.done; err != nil {
 		t.Fatalf("serve A did not shut down cleanly: %v\n%s", err, a.errb.String())
 	}
-	if !strings.Contains(a.errb.String(), "scheduled campaigns do not run on this instance") {
-		t.Fatalf("serve A's log does not say it leaves scheduled campaigns to another instance:\n%s", a.errb.String())
+	if !strings.Contains(a.errb.String(), "takes part in the fleet's schedule lease") {
+		t.Fatalf("serve A's log does not say it shares the campaign schedule through the lease:\n%s", a.errb.String())
 	}
 }
 

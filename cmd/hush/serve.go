@@ -37,7 +37,7 @@ func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error
 	listen := fs.String("listen", "", "address to listen on, host:port or :port (default :8080; env HUSH_LISTEN)")
 	public := fs.String("public-url", "", "URL clients reach this server by: base of unsubscribe links (env HUSH_PUBLIC_URL)")
 	var schedule *bool
-	fs.Func("schedule-campaigns", "true|false: run scheduled campaigns on this instance (default true embedded, false with Redis: pick one instance of a fleet; env HUSH_SCHEDULE_CAMPAIGNS)", func(v string) error {
+	fs.Func("schedule-campaigns", "true|false: run scheduled campaigns on this instance (default true; in a fleet one instance at a time holds the schedule through a lease in Redis, and false keeps this one out of it; env HUSH_SCHEDULE_CAMPAIGNS)", func(v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("want true or false")
@@ -167,7 +167,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	c.logf("policies warmed in %s", time.Since(warmStart).Round(time.Millisecond))
 	srv.Ready(e)
 	c.logf("ready: state at version %d recovered in %s", e.Applied(), time.Since(start).Round(time.Millisecond))
-	stopJobs, err := startJobs(c, sc, e)
+	stopJobs, err := startJobs(c, sc, e, dj.fleet)
 	if err != nil {
 		stopServe()
 		<-served
