@@ -571,6 +571,20 @@ func (e *Engine) Snapshot(ctx context.Context) error {
 	})
 }
 
+// Export hands the whole state, in the snapshot format, to dst with the
+// log position it covers — to seed another journal with it (an embedded
+// data dir moving to Redis). It runs between record batches, so the
+// state is the one at seq exactly.
+func (e *Engine) Export(ctx context.Context, dst func(seq journal.Seq, write func(w io.Writer) error) error) error {
+	return e.control(ctx, func() error {
+		if len(e.imports) > 0 {
+			return errors.New("an import is in progress; export after it commits")
+		}
+		seq := e.applied
+		return dst(seq, func(w io.Writer) error { return e.writeSnapshotTo(w, seq) })
+	})
+}
+
 // control runs fn on the writer goroutine, between record batches.
 func (e *Engine) control(ctx context.Context, fn func() error) error {
 	if e.closing.Load() {

@@ -50,7 +50,7 @@ func commands() []command {
 		{"optout", "add|remove a subject's own opt-out (remove = opt back in, evidence required)", runOptOut},
 		{"check", "may this subject be contacted on this channel for this purpose? exit 0 yes, 3 no", runCheck},
 		{"scrub", "scrub a campaign file: clean, suppressed and rejected rows plus a proof manifest", runScrub},
-		{"journal", "verify|snapshot the data dir's journal", runJournal},
+		{"journal", "verify|snapshot the journal; migrate a data dir into Redis", runJournal},
 		{"serve", "run the HTTP API (checks, opt-outs, lists, imports, scrubs, SMS and one-click unsubscribe)", runServe},
 		{"keys", "create|ls|revoke API keys (roles: agent, marketer, analyst, privacy_officer, admin)", runKeys},
 		{"accesslog", "print (and verify) the access log of reads of personal data", runAccessLog},

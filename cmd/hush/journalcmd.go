@@ -14,7 +14,7 @@ import (
 
 func runJournal(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
-		return userErr("want a subcommand: verify or snapshot")
+		return userErr("want a subcommand: verify, snapshot or migrate")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -70,8 +70,14 @@ func runJournal(ctx context.Context, c *cli, args []string) error {
 		}
 		fmt.Fprintf(c.io.out, "snapshot written at record %d\n", e.Applied())
 		return nil
+	case "migrate":
+		fs := c.flags("journal migrate", "")
+		if _, err := c.parse(fs, args); err != nil {
+			return err
+		}
+		return migrateToRedis(ctx, c)
 	}
-	return userErr("unknown journal subcommand %q (want verify or snapshot)", sub)
+	return userErr("unknown journal subcommand %q (want verify, snapshot or migrate)", sub)
 }
 
 func printReport(c *cli, rep wal.Report) {

@@ -76,6 +76,9 @@ func (c *cli) openJournal() (*dataJournal, error) {
 	if err := checkWritable(dir); err != nil {
 		return nil, &userError{err}
 	}
+	if err := checkNotMoved(dir); err != nil {
+		return nil, err
+	}
 	j, err := wal.Open(dir, wal.Options{SegmentSize: c.cfg.SegmentBytes, Logger: func(s string) { c.logf("%s", s) }, OnSync: c.onSync})
 	if err != nil {
 		if errors.Is(err, wal.ErrLocked) {
