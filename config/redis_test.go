@@ -229,3 +229,28 @@ func TestScheduleCampaignsSetting(t *testing.T) {
 		t.Fatalf("bad value: %v", err)
 	}
 }
+
+func TestAdvertiseURLSetting(t *testing.T) {
+	cases := []struct {
+		url, want string
+		ok        bool
+	}{
+		{"", "", true},
+		{"http://10.0.0.5:8080/", "http://10.0.0.5:8080", true},
+		{"https://hush-3.internal:8443", "https://hush-3.internal:8443", true},
+		{"10.0.0.5:8080", "", false},
+		{"ftp://10.0.0.5", "", false},
+		{"http://10.0.0.5:8080/api", "", false},
+	}
+	for _, c := range cases {
+		s := ServerDefaults()
+		s.AdvertiseURL = c.url
+		err := s.Validate()
+		if c.ok != (err == nil) || (c.ok && s.AdvertiseURL != c.want) {
+			t.Errorf("advertise_url %q: %q, %v (want ok %v, %q)", c.url, s.AdvertiseURL, err, c.ok, c.want)
+		}
+		if err != nil && !strings.Contains(err.Error(), "advertise_url") {
+			t.Errorf("advertise_url %q: the error does not name the setting: %v", c.url, err)
+		}
+	}
+}

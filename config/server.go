@@ -26,6 +26,12 @@ type Server struct {
 	// (https://hush.example.com): the base of unsubscribe links and the
 	// URL an SMS gateway signs. Empty: http://<listen>.
 	PublicURL string
+	// AdvertiseURL (advertise_url, HUSH_ADVERTISE_URL, --advertise-url)
+	// is where the other instances of a fleet reach this one directly, not
+	// through the load balancer: they pass it the requests for its jobs.
+	// Empty: http://<this host's name>:<listen port> (the bound address
+	// when listening on a given IP).
+	AdvertiseURL string
 
 	MaxBodyBytes   int64 // JSON/form bodies (a batch of 10,000 checks is ~1 MiB)
 	MaxUploadBytes int64 // streamed uploads (imports, scrubs)
@@ -96,6 +102,7 @@ type fileConfig struct {
 	Region    string `yaml:"region"`
 	Listen    string `yaml:"listen"`
 	PublicURL string `yaml:"public_url"`
+	Advertise string `yaml:"advertise_url"`
 	Limits    struct {
 		MaxBodyBytes   string `yaml:"max_body_bytes"`
 		MaxUploadBytes string `yaml:"max_upload_bytes"`
@@ -186,6 +193,7 @@ func LoadServerFile(path string, c *Config, s *Server) error {
 	setStr(&c.Region, fc.Region)
 	setStr(&s.Listen, fc.Listen)
 	setStr(&s.PublicURL, fc.PublicURL)
+	setStr(&s.AdvertiseURL, fc.Advertise)
 	setStr(&s.SMSAuthToken, fc.SMS.AuthToken)
 	setStr(&s.SMSWebhookURL, fc.SMS.WebhookURL)
 	setStr(&s.SMSHelpText, fc.SMS.HelpText)
@@ -288,7 +296,7 @@ func (s *Server) FromEnv(lookup func(string) (string, bool)) error {
 		lookup = os.LookupEnv
 	}
 	str := map[string]*string{
-		"HUSH_LISTEN": &s.Listen, "HUSH_PUBLIC_URL": &s.PublicURL, "HUSH_SMS_AUTH_TOKEN": &s.SMSAuthToken,
+		"HUSH_LISTEN": &s.Listen, "HUSH_PUBLIC_URL": &s.PublicURL, "HUSH_ADVERTISE_URL": &s.AdvertiseURL, "HUSH_SMS_AUTH_TOKEN": &s.SMSAuthToken,
 		"HUSH_SMS_WEBHOOK_URL": &s.SMSWebhookURL, "HUSH_SMS_HELP_TEXT": &s.SMSHelpText,
 		"HUSH_RFM_REFRESH": &s.RFMRefresh,
 	}
@@ -357,6 +365,13 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("%w: public_url %q: want an absolute http(s) URL", ErrInvalid, s.PublicURL)
 	}
 	s.PublicURL = strings.TrimSuffix(s.PublicURL, "/")
+	if s.AdvertiseURL != "" {
+		u, err := url.Parse(s.AdvertiseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("%w: advertise_url %q: want http(s)://host:port of this instance, no path", ErrInvalid, s.AdvertiseURL)
+		}
+		s.AdvertiseURL = strings.TrimSuffix(s.AdvertiseURL, "/")
+	}
 	if s.SMSWebhookURL == "" {
 		s.SMSWebhookURL = s.PublicURL + "/v1/inbound/sms"
 	}

@@ -63,6 +63,7 @@ type jobView struct {
 }
 
 type jobTable struct {
+	instance  string // prefix of the job ids ("" outside a fleet)
 	dir       string
 	retention time.Duration
 	now       func() time.Time
@@ -76,7 +77,7 @@ type jobTable struct {
 	cancel context.CancelFunc
 }
 
-func newJobTable(dir string, maxJobs int, retention time.Duration, now func() time.Time) (*jobTable, error) {
+func newJobTable(dir string, maxJobs int, retention time.Duration, now func() time.Time, instance string) (*jobTable, error) {
 	if dir == "" {
 		return nil, errors.New("httpapi: Deps.JobsDir is required")
 	}
@@ -88,7 +89,7 @@ func newJobTable(dir string, maxJobs int, retention time.Duration, now func() ti
 		return nil, fmt.Errorf("jobs dir: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &jobTable{dir: dir, retention: retention, now: now, slots: make(chan struct{}, maxJobs), jobs: map[string]*job{}, ctx: ctx, cancel: cancel}, nil
+	return &jobTable{instance: instance, dir: dir, retention: retention, now: now, slots: make(chan struct{}, maxJobs), jobs: map[string]*job{}, ctx: ctx, cancel: cancel}, nil
 }
 
 func (jt *jobTable) running() int { return len(jt.slots) }
@@ -103,6 +104,9 @@ func (jt *jobTable) start(kind, owner, target string) (*job, error) {
 	var b [8]byte
 	rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
+	if jt.instance != "" {
+		id = jt.instance + "-" + id
+	}
 	j := &job{jobView: jobView{ID: id, Kind: kind, Owner: owner, Target: target, State: "receiving", Created: jt.now().UTC().Format(time.RFC3339)},
 		dir: filepath.Join(jt.dir, id), done: make(chan struct{})}
 	if err := os.MkdirAll(j.dir, 0o700); err != nil {
@@ -498,6 +502,9 @@ func jobVisible(c *gin.Context, j *job) bool {
 
 func (s *Server) findJob(c *gin.Context) (*job, bool) {
 	j, ok := s.jobs.get(c.Param("id"))
+	if !ok && s.forwardJob(c) {
+		return nil, false
+	}
 	if !ok || !jobVisible(c, j) {
 		s.fail(c, newErr(http.StatusNotFound, "not_found", "no job %q (jobs are kept %s after they finish, and not across restarts)", c.Param("id"), s.cfg.JobRetention))
 		return nil, false

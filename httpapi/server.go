@@ -34,6 +34,17 @@ type Deps struct {
 	// JournalStats, if set, reports the journal's fsync count and total
 	// fsync time for /metrics.
 	JournalStats func() (syncs uint64, syncNanos uint64)
+	// Instance names this instance in a fleet ("" alone): its job ids
+	// start with it, so another instance knows whom to pass a request for
+	// the job to (Peers).
+	Instance string
+	// Peers finds the other instances of the fleet (nil alone).
+	Peers Peers
+}
+
+// Peers says where another instance of the fleet answers.
+type Peers interface {
+	InstanceURL(ctx context.Context, instance string) (string, error)
 }
 
 // Server is the HTTP API over one engine.
@@ -67,7 +78,7 @@ func New(cfg config.Server, d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, d: d, inflight: make(chan struct{}, cfg.MaxInFlight)}
 	s.m = newMetrics(s)
-	jt, err := newJobTable(d.JobsDir, cfg.MaxJobs, cfg.JobRetention, d.Now)
+	jt, err := newJobTable(d.JobsDir, cfg.MaxJobs, cfg.JobRetention, d.Now, d.Instance)
 	if err != nil {
 		return nil, err
 	}

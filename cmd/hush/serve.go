@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -36,6 +38,7 @@ func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error
 	path := fs.String("config", os.Getenv("HUSH_CONFIG"), "YAML config file (env HUSH_CONFIG)")
 	listen := fs.String("listen", "", "address to listen on, host:port or :port (default :8080; env HUSH_LISTEN)")
 	public := fs.String("public-url", "", "URL clients reach this server by: base of unsubscribe links (env HUSH_PUBLIC_URL)")
+	advertise := fs.String("advertise-url", "", "Redis mode: URL the other instances reach this one by directly, for requests about its jobs (default http://HOSTNAME:PORT; env HUSH_ADVERTISE_URL)")
 	var schedule *bool
 	fs.Func("schedule-campaigns", "true|false: run scheduled campaigns on this instance (default true; in a fleet one instance at a time holds the schedule through a lease in Redis, and false keeps this one out of it; env HUSH_SCHEDULE_CAMPAIGNS)", func(v string) error {
 		b, err := strconv.ParseBool(v)
@@ -72,6 +75,9 @@ func (c *cli) serveConfig(fs *flag.FlagSet, args []string) (config.Server, error
 	}
 	if *public != "" {
 		sc.PublicURL = *public
+	}
+	if *advertise != "" {
+		sc.AdvertiseURL = *advertise
 	}
 	if schedule != nil {
 		sc.ScheduleCampaigns = schedule
@@ -127,7 +133,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 			sc.SMSWebhookURL = sc.PublicURL + "/v1/inbound/sms"
 		}
 	}
-	srv, err := httpapi.New(sc, httpapi.Deps{
+	deps := httpapi.Deps{
 		Normalizer:   n,
 		TokenSecret:  tokenSecret(dj.secret),
 		JobsDir:      filepath.Join(c.cfg.DataDir, "jobs"),
@@ -135,7 +141,26 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		Logf:         c.logf,
 		Now:          c.cfg.Now,
 		JournalStats: dj.syncStats,
-	})
+	}
+	stopAdvertising := func() {}
+	if dj.fleet != nil {
+		// Jobs live on the instance that runs them: the others pass it the
+		// requests for them (httpapi/jobforward.go).
+		deps.Instance, deps.Peers = newInstanceID(), dj.fleet
+		adv := advertiseURL(sc, ln.Addr())
+		actx, cancel := context.WithTimeout(ctx, redisOpenTimeout)
+		stop, err := dj.fleet.Advertise(actx, deps.Instance, adv, instanceTTL)
+		cancel()
+		if err != nil {
+			ln.Close()
+			dj.j.Close()
+			return err
+		}
+		stopAdvertising = stop
+		c.logf("fleet instance %s, reached by the others at %s", deps.Instance, adv)
+	}
+	defer func() { stopAdvertising() }()
+	srv, err := httpapi.New(sc, deps)
 	if err != nil {
 		ln.Close()
 		dj.j.Close()
@@ -205,4 +230,34 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	c.logf("shut down cleanly")
 	return nil
+}
+
+// instanceTTL is how long an instance's address outlives its last renewal
+// in the fleet's directory.
+const instanceTTL = 30 * time.Second
+
+// newInstanceID names this run of the server in the fleet (job ids start
+// with it). A restarted server is a new instance: its jobs are gone.
+func newInstanceID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// advertiseURL is where the other instances reach this one: as configured,
+// else the address bound when listening on an IP, else this host's name.
+func advertiseURL(sc config.Server, bound net.Addr) string {
+	if sc.AdvertiseURL != "" {
+		return sc.AdvertiseURL
+	}
+	host, _, _ := net.SplitHostPort(sc.Listen)
+	_, port, _ := net.SplitHostPort(bound.String())
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		return "http://" + net.JoinHostPort(host, port)
+	}
+	name, err := os.Hostname()
+	if err != nil || name == "" {
+		name = "localhost"
+	}
+	return "http://" + net.JoinHostPort(name, port)
 }
