@@ -1,6 +1,9 @@
 package rfm
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // The fused line parser: the usual order export (numbers, ISO dates,
 // plain decimals, no quotes) read in one pass over the record's bytes,
@@ -43,11 +46,10 @@ func (p *RowParser) ParseLine(data []byte, delim byte, nfields int, e *Event, da
 		var v uint64
 		if numeric {
 			// Digits as they are scanned: most ids are numbers.
-			for i < len(data) && data[i]-'0' <= 9 {
-				v = v*10 + uint64(data[i]-'0')
-				i++
-			}
-			numeric = i > start && i-start <= 19 && (data[start] != '0' || i-start == 1) && v < 1<<63
+			var n int
+			v, n = scanDigits(data, i)
+			i += n
+			numeric = n > 0 && n <= 19 && (data[start] != '0' || n == 1) && v < 1<<63
 		} else if f == p.Cols.Date {
 			// Most rows repeat the last row's date: skip its bytes.
 			if dates.n == 10 && i+10 <= len(data) && sameDate(data[i:i+10], dates) {
@@ -214,4 +216,49 @@ func isoDay(b []byte) (Day, bool) {
 func sameDate(b []byte, dates *DateCache) bool {
 	return binary.LittleEndian.Uint64(b) == binary.LittleEndian.Uint64(dates.text[:8]) &&
 		binary.LittleEndian.Uint16(b[8:]) == binary.LittleEndian.Uint16(dates.text[8:10])
+}
+
+// scanDigits reads the run of ASCII digits at data[i:]: its value (exact
+// up to 19 digits) and length. Eight bytes at a time where there are
+// eight: a digit is a byte 0x30..0x39, which the two nibble tests below
+// tell without a branch per byte (a byte from 0xFA up carries into the
+// next one's test, but is itself no digit, so the first non-digit found
+// is still the first one).
+func scanDigits(data []byte, i int) (uint64, int) {
+	start := i
+	var v uint64
+	for i+8 <= len(data) {
+		x := binary.LittleEndian.Uint64(data[i:])
+		nd := (x&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030) | ((x+0x0606060606060606)&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030)
+		k := 8
+		if nd != 0 {
+			k = bits.TrailingZeros64(nd) / 8
+		}
+		if k > 0 {
+			if k < 8 {
+				x = (x & (1<<(8*k) - 1)) << (8 * (8 - k)) // leading zeros
+			}
+			v = v*pow10u[k] + eightDigits(x)
+			i += k
+		}
+		if k < 8 {
+			return v, i - start
+		}
+	}
+	for i < len(data) && data[i]-'0' <= 9 {
+		v = v*10 + uint64(data[i]-'0')
+		i++
+	}
+	return v, i - start
+}
+
+var pow10u = [9]uint64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
+
+// eightDigits is the value of eight decimal digits (ASCII, or 0 bytes for
+// leading zeros), the first in the lowest byte: three multiplies that
+// add neighbouring digits, then pairs, then quads (Lemire's method).
+func eightDigits(x uint64) uint64 {
+	x = (x & 0x0F0F0F0F0F0F0F0F) * 2561 >> 8
+	x = (x & 0x00FF00FF00FF00FF) * 6553601 >> 16
+	return (x & 0x0000FFFF0000FFFF) * 42949672960001 >> 32
 }

@@ -157,3 +157,33 @@ func FuzzParseLine(f *testing.F) {
 		checkLine(t, fastParser(exp), line, 4)
 	})
 }
+
+// scanDigits against a digit at a time: runs of 0..25 digits followed by
+// any byte, at every alignment near the end of the buffer too.
+func TestScanDigits(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 200_000 {
+		n := r.IntN(26)
+		b := make([]byte, 0, n+12)
+		for range n {
+			b = append(b, byte('0'+r.IntN(10)))
+		}
+		for range r.IntN(12) {
+			b = append(b, byte(r.IntN(256)))
+		}
+		at := 0
+		if len(b) > 0 && r.IntN(4) == 0 {
+			at = r.IntN(len(b))
+		}
+		var want uint64
+		j := at
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			want = want*10 + uint64(b[j]-'0')
+			j++
+		}
+		v, got := scanDigits(b, at)
+		if got != j-at || (got <= 19 && v != want) {
+			t.Fatalf("%q at %d: %d digits = %d, want %d digits = %d", b, at, got, v, j-at, want)
+		}
+	}
+}
