@@ -358,7 +358,12 @@ func (e *Engine) catchUp(own *ownBatch) error {
 		break
 	}
 	sh.contact(readAt)
-	sh.setErr(nil) // the log was just read whole: whatever failed before is over
+	// The log was just read to its end: whatever failed before is over,
+	// and the instance is caught up (a latch from an earlier staleness
+	// clears here too, not only at the follower's next round).
+	sh.setErr(nil)
+	sh.resync.Store(false)
+	sh.caughtUp.Store(true)
 	e.maybeAutoSnapshot()
 	return nil
 }

@@ -33,7 +33,7 @@ func TestCampaignScheduleHandsOver(t *testing.T) {
 	defer closeFn()
 	sock := redistest.Start(t)
 	ctx := context.Background()
-	const ttl = 300 * time.Millisecond
+	const ttl = 1500 * time.Millisecond // a loaded machine must not stall a renewal past it
 	var mu sync.Mutex
 	var logs []string
 	instance := func(name string) (*dueCampaigns, *redisstream.Duty) {

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -122,6 +123,9 @@ func startHelper(t *testing.T, mode, dir string) (*exec.Cmd, *bufio.Scanner) {
 		cmd.Wait()
 	})
 	sc := bufio.NewScanner(stdout)
+	// Only whole lines count: a line a kill -9 cut short was never fully
+	// said, so it acknowledges nothing.
+	sc.Split(wholeLines)
 	if !sc.Scan() || sc.Text() != "ready" {
 		t.Fatalf("helper did not start: %q", sc.Text())
 	}
@@ -284,4 +288,15 @@ func concat(first string, rest <-chan string) <-chan string {
 		close(out)
 	}()
 	return out
+}
+
+// wholeLines is bufio.ScanLines without its last, unterminated line.
+func wholeLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF {
+		return len(data), nil, nil // drop the fragment
+	}
+	return 0, nil, nil
 }
