@@ -335,6 +335,11 @@ func (s *Server) listImport(c *gin.Context) {
 		// and sorted (a second one is added on a one-P server).
 		opts.Workers = s.cores.acquire()
 		defer s.cores.release()
+		// Parsing and sorting yield the core to live checks
+		// (lowprio_linux.go): this goroutine and every one the import
+		// starts.
+		lowerThreadPriority()
+		opts.WorkerStart = lowerThreadPriority
 		in, err := os.Open(path)
 		if err != nil {
 			return nil, nil, err

@@ -54,6 +54,10 @@ type Options struct {
 	Source        string // the input's name (file path) for errors and the audit trail
 	Delimiter     byte   // CSV delimiter (default ',')
 	Workers       int    // registry parsing and sorting goroutines (default GOMAXPROCS)
+	// WorkerStart, if set, runs first in every goroutine the import starts
+	// (splitting, parsing, sorting): a server lowers their threads'
+	// priority with it so that live checks keep the cores.
+	WorkerStart func()
 	// Progress, if set, is called from time to time with the bytes read.
 	Progress func(bytesRead int64)
 }
@@ -150,7 +154,7 @@ func Run(ctx context.Context, e *engine.Engine, list string, in io.Reader, rejec
 	if res.Rows == 0 && opts.Mode == suppression.Replace {
 		return res, fmt.Errorf("%s: %w: a full import of an empty file would empty list %q", opts.Source, ErrNoRows, list)
 	}
-	keys, expires = sortKeys(keys, expires, opts.Workers)
+	keys, expires = sortKeys(keys, expires, opts.Workers, opts.WorkerStart)
 	res.Unique = uint64(len(keys))
 
 	im, err := e.BeginImport(ctx, list, opts.Mode, opts.Source)
@@ -174,12 +178,12 @@ func Run(ctx context.Context, e *engine.Engine, list string, in io.Reader, rejec
 
 // sortKeys sorts and deduplicates keys (keeping, for duplicates with
 // expiries, the longest-lived: an entry with no expiry outlives any date).
-func sortKeys(keys []uint64, expires []int64, workers int) ([]uint64, []int64) {
+func sortKeys(keys []uint64, expires []int64, workers int, start func()) ([]uint64, []int64) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if expires == nil {
-		radixSortWorkers(keys, make([]uint64, len(keys)), workers)
+		radixSortWorkers(keys, make([]uint64, len(keys)), workers, start)
 		return dedupSorted(keys), nil
 	}
 	idx := make([]int, len(keys))
@@ -366,6 +370,7 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 	var readErr error
 	go func() {
 		defer close(blocks)
+		workerStart(opts.WorkerStart)
 		readErr = splitBlocks(ctx, r, blocks)
 	}()
 	var wg sync.WaitGroup
@@ -373,6 +378,7 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			workerStart(opts.WorkerStart)
 			for b := range blocks {
 				results <- parseRegistryBlock(b, opts.Normalizer)
 			}
@@ -503,4 +509,11 @@ func parseRegistryBlock(b block, n *contactkey.Normalizer) blockResult {
 		res.keys = append(res.keys, v)
 	}
 	return res
+}
+
+// workerStart runs an Options.WorkerStart hook, if any.
+func workerStart(start func()) {
+	if start != nil {
+		start()
+	}
 }

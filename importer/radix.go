@@ -14,11 +14,11 @@ import (
 // counting pass), and the buckets are sorted in parallel with an LSD radix
 // sort over the lower bytes. Bytes that are the same in every key are
 // skipped, so phone numbers (< 2^50) cost 5-6 passes, not 8.
-func radixSort(keys, tmp []uint64) { radixSortWorkers(keys, tmp, runtime.GOMAXPROCS(0)) }
+func radixSort(keys, tmp []uint64) { radixSortWorkers(keys, tmp, runtime.GOMAXPROCS(0), nil) }
 
 // radixSortWorkers is radixSort on at most workers goroutines: a
 // server-side import keeps to its share of the cores (Options.Workers).
-func radixSortWorkers(keys, tmp []uint64, workers int) {
+func radixSortWorkers(keys, tmp []uint64, workers int, start func()) {
 	if len(keys) < 256 {
 		insertionSort(keys)
 		return
@@ -67,6 +67,7 @@ func radixSortWorkers(keys, tmp []uint64, workers int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			workerStart(start)
 			for b := range buckets {
 				lo, hi := bounds[b], bounds[b+1]
 				lsd(tmp[lo:hi], keys[lo:hi], lower, top)

@@ -54,7 +54,7 @@ func TestRadixSortWorkers(t *testing.T) {
 	slices.Sort(want)
 	for _, workers := range []int{0, 1, 2, 3} {
 		a := slices.Clone(base)
-		radixSortWorkers(a, make([]uint64, n), workers)
+		radixSortWorkers(a, make([]uint64, n), workers, nil)
 		if !slices.Equal(a, want) {
 			t.Fatalf("workers=%d: not sorted like slices.Sort", workers)
 		}

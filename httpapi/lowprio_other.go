@@ -1,0 +1,6 @@
+//go:build !linux
+
+package httpapi
+
+// lowerThreadPriority does nothing where thread priorities are not set.
+func lowerThreadPriority() {}
