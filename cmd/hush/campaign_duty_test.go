@@ -68,27 +68,28 @@ func TestCampaignScheduleHandsOver(t *testing.T) {
 	if sentRuns() != 0 {
 		t.Fatal("b ran the campaign while a's lease was still live")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !b.holding {
-		if time.Now().After(deadline) {
-			t.Fatalf("b never took over; logs %v", logs)
+	// takeOver checks on d (at the fake time at) until it holds the
+	// schedule: the previous holder's lease has to run out first.
+	takeOver := func(name string, d *dueCampaigns, at time.Time) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for d.holding = false; !d.holding; {
+			if time.Now().After(deadline) {
+				mu.Lock()
+				defer mu.Unlock()
+				t.Fatalf("%s never took the schedule over; logs %v", name, logs)
+			}
+			time.Sleep(ttl / 3)
+			run(d, at)
 		}
-		time.Sleep(ttl / 3)
-		run(b, nine.Add(2*time.Minute))
 	}
+	takeOver("b", b, nine.Add(2*time.Minute))
 	if n := sentRuns(); n != 1 {
 		t.Fatalf("after the take-over %d runs were sent, want the missed 09:00 once; logs %v", n, logs)
 	}
 	run(b, nine.Add(3*time.Minute))
 	bDuty.Abandon() // b dies too; a comes back
-	deadline = time.Now().Add(10 * time.Second)
-	for a.holding = false; !a.holding; {
-		if time.Now().After(deadline) {
-			t.Fatalf("a never took the schedule back; logs %v", logs)
-		}
-		time.Sleep(ttl / 3)
-		run(a, nine.Add(5*time.Minute))
-	}
+	takeOver("a", a, nine.Add(5*time.Minute))
 	if n := sentRuns(); n != 1 {
 		t.Fatalf("the 09:00 run was sent %d times across the hand-overs; logs %v", n, logs)
 	}

@@ -16,6 +16,16 @@ func fleetFlags(r *redistest.Server, secret string) []string {
 	return []string{"--redis", r.URL(), "--secret", secret}
 }
 
+// fleetCheck runs `hush check args` with the fleet flags R and wants exit
+// code want.
+func fleetCheck(t *testing.T, R []string, want int, args ...string) {
+	t.Helper()
+	out, code := hushRun(t, append(append([]string{"check"}, args...), R...)...)
+	if code != want {
+		t.Fatalf("check %v through the fleet: exit %d, want %d\n%s", args, code, want, out)
+	}
+}
+
 func keyFrom(t *testing.T, out string) string {
 	t.Helper()
 	var k struct{ Key string }
@@ -46,13 +56,7 @@ func TestCLIAgainstFleet(t *testing.T) {
 	must("optout", "add", "--phone", "4155550100", "--channels", "call", "--purposes", "direct_marketing", "--evidence", "call 2026-12-01")
 	must("optout", "add", "--email", "Ann@Example.com", "--channels", "email", "--purposes", "direct_marketing", "--evidence", "form 1")
 
-	check := func(want int, args ...string) {
-		t.Helper()
-		out, code := hushRun(t, append(append([]string{"check"}, args...), R...)...)
-		if code != want {
-			t.Fatalf("check %v: exit %d, want %d\n%s", args, code, want, out)
-		}
-	}
+	check := func(want int, args ...string) { t.Helper(); fleetCheck(t, R, want, args...) }
 	check(exitSuppressed, "--phone", "212 736 0101", "--channel", "call", "--purpose", "direct_marketing")
 	check(exitSuppressed, "--phone", "4155550100", "--channel", "call", "--purpose", "direct_marketing")
 	check(exitSuppressed, "--email", "ann@example.com", "--channel", "email", "--purpose", "direct_marketing")

@@ -42,13 +42,7 @@ func TestJournalMigrateToRedis(t *testing.T) {
 	if fi, _ := os.Stat(secret); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("--secret mode %v", fi.Mode().Perm())
 	}
-	check := func(want int, args ...string) {
-		t.Helper()
-		out, code := hushRun(t, append(append([]string{"check"}, args...), R...)...)
-		if code != want {
-			t.Fatalf("check %v through the fleet: exit %d, want %d\n%s", args, code, want, out)
-		}
-	}
+	check := func(want int, args ...string) { t.Helper(); fleetCheck(t, R, want, args...) }
 	check(exitSuppressed, "--phone", "212 736 0101", "--channel", "call", "--purpose", "direct_marketing")
 	check(exitSuppressed, "--phone", "4155550100", "--channel", "call", "--purpose", "direct_marketing")
 	check(exitSuppressed, "--email", "ann@example.com", "--channel", "email", "--purpose", "direct_marketing")
