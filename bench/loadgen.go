@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -28,6 +29,10 @@ type Load struct {
 	Requests [][]byte
 	// Stop, if not nil, ends the load early when closed.
 	Stop <-chan struct{}
+	// Timeline, if > 0, also reports the requests started in each
+	// interval of this length (LoadResult.Timeline): which part of a long
+	// run its slowest answers came from.
+	Timeline time.Duration
 }
 
 // LoadResult is what a load measured. Latencies are from writing a
@@ -44,6 +49,21 @@ type LoadResult struct {
 	P999      time.Duration `json:"p999_ns"`
 	Max       time.Duration `json:"max_ns"`
 	FirstErr  string        `json:"first_error,omitempty"`
+	// Timeline holds one entry per Load.Timeline interval, by the time
+	// each request was sent.
+	Timeline []LoadInterval `json:"timeline,omitempty"`
+}
+
+// LoadInterval is what the requests sent in one interval of a load
+// measured.
+type LoadInterval struct {
+	Start    time.Duration `json:"start_ns"` // from the start of the load
+	Requests int64         `json:"requests"`
+	P50      time.Duration `json:"p50_ns"`
+	P99      time.Duration `json:"p99_ns"`
+	Max      time.Duration `json:"max_ns"`
+	// Over5ms counts the answers slower than 5 ms.
+	Over5ms int64 `json:"over_5ms"`
 }
 
 func (r LoadResult) String() string {
@@ -69,6 +89,7 @@ func (l Load) Run(ctx context.Context) (LoadResult, error) {
 	}
 	type connResult struct {
 		lat            []uint32 // microseconds
+		at             []uint32 // when each was sent, in Timeline intervals
 		n, non2xx, err int64
 		firstErr       error
 	}
@@ -116,6 +137,9 @@ func (l Load) Run(ctx context.Context) (LoadResult, error) {
 					r.non2xx++
 				}
 				r.lat = append(r.lat, uint32(min(d.Microseconds(), 1<<31)))
+				if l.Timeline > 0 {
+					r.at = append(r.at, uint32(t0.Sub(start)/l.Timeline))
+				}
 			}
 		}(i)
 	}
@@ -123,6 +147,9 @@ func (l Load) Run(ctx context.Context) (LoadResult, error) {
 	elapsed := time.Since(start).Seconds()
 	var res LoadResult
 	var all []uint32
+	if l.Timeline > 0 {
+		res.Timeline = timeline(l.Timeline, results, func(r connResult) ([]uint32, []uint32) { return r.at, r.lat })
+	}
 	for _, r := range results {
 		res.Requests += r.n
 		res.Non2xx += r.non2xx
@@ -146,6 +173,37 @@ func (l Load) Run(ctx context.Context) (LoadResult, error) {
 		return res, fmt.Errorf("load: no request answered (%s)", res.FirstErr)
 	}
 	return res, nil
+}
+
+// timeline groups latencies (microseconds) by the interval they were
+// sent in (at[i] is the interval of lat[i]), for every interval up to the
+// last one that saw a request.
+func timeline[T any](every time.Duration, conns []T, get func(T) (at, lat []uint32)) []LoadInterval {
+	var by [][]uint32
+	for _, c := range conns {
+		at, lat := get(c)
+		for i, a := range at {
+			for int(a) >= len(by) {
+				by = append(by, nil)
+			}
+			by[a] = append(by[a], lat[i])
+		}
+	}
+	out := make([]LoadInterval, len(by))
+	for i, ls := range by {
+		out[i].Start = time.Duration(i) * every
+		if len(ls) == 0 {
+			continue
+		}
+		slices.Sort(ls)
+		us := func(v uint32) time.Duration { return time.Duration(v) * time.Microsecond }
+		out[i].Requests = int64(len(ls))
+		out[i].P50 = us(ls[len(ls)/2])
+		out[i].P99 = us(ls[min(len(ls)-1, len(ls)*99/100)])
+		out[i].Max = us(ls[len(ls)-1])
+		out[i].Over5ms = int64(len(ls) - sort.Search(len(ls), func(j int) bool { return ls[j] > 5000 }))
+	}
+	return out
 }
 
 var (

@@ -51,3 +51,53 @@ func TestLoadCountsAnswersAndStatuses(t *testing.T) {
 		t.Fatal("no error when nothing answers")
 	}
 }
+
+// The timeline puts each latency in the interval its request was sent in
+// and takes the quantiles per interval.
+func TestTimeline(t *testing.T) {
+	type conn struct{ at, lat []uint32 }
+	ms := time.Millisecond
+	tests := []struct {
+		name  string
+		conns []conn
+		want  []LoadInterval
+	}{
+		{"empty", nil, []LoadInterval{}},
+		{"one interval", []conn{{at: []uint32{0, 0, 0}, lat: []uint32{300, 100, 200}}},
+			[]LoadInterval{{Start: 0, Requests: 3, P50: 200 * time.Microsecond, P99: 300 * time.Microsecond, Max: 300 * time.Microsecond}}},
+		{"a gap and two connections", []conn{
+			{at: []uint32{0, 2, 2}, lat: []uint32{1000, 6000, 5000}},
+			{at: []uint32{2}, lat: []uint32{9000}}},
+			[]LoadInterval{
+				{Start: 0, Requests: 1, P50: ms, P99: ms, Max: ms},
+				{Start: time.Second},
+				{Start: 2 * time.Second, Requests: 3, P50: 6 * ms, P99: 9 * ms, Max: 9 * ms, Over5ms: 2},
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := timeline(time.Second, tc.conns, func(c conn) ([]uint32, []uint32) { return c.at, c.lat })
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A load with a timeline reports intervals that add up to its requests.
+func TestLoadTimelineAddsUp(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	res, err := Load{Addr: addr, Conns: 2, Duration: 300 * time.Millisecond, Requests: [][]byte{GetRequest(addr, "/", "k")}, Timeline: 50 * time.Millisecond}.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, iv := range res.Timeline {
+		n += iv.Requests
+	}
+	if n != res.Requests || len(res.Timeline) == 0 {
+		t.Fatalf("timeline holds %d requests in %d intervals, the load %d", n, len(res.Timeline), res.Requests)
+	}
+}

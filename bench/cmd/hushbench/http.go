@@ -70,6 +70,17 @@ type importUnderLoad struct {
 	// checks answered, and the share answered within 5 ms of being read.
 	ServerChecks   float64 `json:"server_checks"`
 	ServerWithin5m float64 `json:"server_share_within_5ms"`
+	// CPU is sampled every second of the import: the server's threads at
+	// normal priority and at lowered priority, the uploading client.
+	CPU []cpuSample `json:"cpu_per_second"`
+}
+
+// cpuSample is the CPU seconds used in one second of an import under load.
+type cpuSample struct {
+	ServerNormal float64 `json:"server_normal_priority"`
+	ServerLow    float64 `json:"server_lowered_priority"`
+	Uploader     float64 `json:"uploader"`
+	LoadGen      float64 `json:"load_generator"`
 }
 
 func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -312,25 +323,45 @@ func runHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		lc := make(chan loadOut, 1)
 		go func() {
-			res, err := (bench.Load{Addr: hushAddr, Conns: f.conns, Duration: 30 * time.Minute, Requests: gets(hushAddr), Stop: stop}).Run(ctx)
+			res, err := (bench.Load{Addr: hushAddr, Conns: f.conns, Duration: 30 * time.Minute, Requests: gets(hushAddr), Stop: stop, Timeline: time.Second}).Run(ctx)
 			lc <- loadOut{res, err}
 		}()
 		time.Sleep(500 * time.Millisecond)
 		b0, n0 := checkHistogram(hushAddr)
 		t0 := time.Now()
-		out, err := exec.CommandContext(ctx, f.hush, "import", "--server", "http://"+hushAddr, "--key", marketer, "--list", "big_registry",
-			"--format", "registry", "--rejected", filepath.Join(tmp, "big.rej"), "--json", "--quiet", file).CombinedOutput()
+		imp := exec.CommandContext(ctx, f.hush, "import", "--server", "http://"+hushAddr, "--key", marketer, "--list", "big_registry",
+			"--format", "registry", "--rejected", filepath.Join(tmp, "big.rej"), "--json", "--quiet", file)
+		var out bytes.Buffer
+		imp.Stdout, imp.Stderr = &out, &out
+		err := imp.Start()
+		var samples []cpuSample
+		if err == nil {
+			done := make(chan error, 1)
+			go func() { done <- imp.Wait() }()
+			samples, err = sampleCPU(done, hushPid, imp.Process.Pid)
+		}
 		secs := time.Since(t0).Seconds()
 		close(stop)
 		lo := <-lc
 		if err != nil {
-			return fmt.Errorf("import under load: %v\n%s", err, tailString(string(out), 2000))
+			return fmt.Errorf("import under load: %v\n%s", err, tailString(out.String(), 2000))
 		}
 		if lo.err != nil {
 			return lo.err
 		}
 		b1, n1 := checkHistogram(hushAddr)
-		rep.Import = &importUnderLoad{Numbers: f.importNumbers, Seconds: secs, Load: lo.res, ServerChecks: n1 - n0, ServerWithin5m: (b1 - b0) / max(n1-n0, 1)}
+		rep.Import = &importUnderLoad{Numbers: f.importNumbers, Seconds: secs, Load: lo.res, ServerChecks: n1 - n0, ServerWithin5m: (b1 - b0) / max(n1-n0, 1), CPU: samples}
+		// The checks were started 0.5 s before the import: the timeline's
+		// second i+1 is roughly the import's second i.
+		fmt.Fprintf(stderr, "second  checks  p50 ms  p99 ms  max ms  >5ms | CPU-s: server normal, lowered; uploader; load generator\n")
+		for i, iv := range lo.res.Timeline {
+			var c cpuSample
+			if i > 0 && i-1 < len(samples) {
+				c = samples[i-1]
+			}
+			fmt.Fprintf(stderr, "%6d %7d %7.2f %7.2f %7.1f %5d | %.2f %.2f; %.2f; %.2f\n", i, iv.Requests, ms(iv.P50), ms(iv.P99), ms(iv.Max), iv.Over5ms,
+				c.ServerNormal, c.ServerLow, c.Uploader, c.LoadGen)
+		}
 		fmt.Fprintf(stderr, "server side: %.0f checks, %.2f%% within 5 ms\n", n1-n0, 100*rep.Import.ServerWithin5m)
 		fmt.Fprintf(stderr, "import of %d numbers took %.1f s; checks meanwhile: %s\n", f.importNumbers, secs, lo.res)
 	}
@@ -530,4 +561,64 @@ func checkHistogram(addr string) (within5ms, total float64) {
 		}
 	}
 	return within5ms, total
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// sampleCPU samples, every second until done yields, the CPU the server's
+// threads used at normal and at lowered priority (niceness > 0), the
+// uploader's and this process's, and returns done's error. Server threads
+// are followed one by one (an import's lowered threads come and go); the
+// last part-second of a thread that ended is not counted.
+func sampleCPU(done <-chan error, server, uploader int) ([]cpuSample, error) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	seen := map[string]float64{}
+	up, own := cpuSeconds([]int{uploader}), cpuSeconds([]int{os.Getpid()})
+	threadCPU(server, seen) // the baseline
+	var out []cpuSample
+	for {
+		select {
+		case err := <-done:
+			return out, err
+		case <-tick.C:
+			n, l := threadCPU(server, seen)
+			u, o := cpuSeconds([]int{uploader}), cpuSeconds([]int{os.Getpid()})
+			out = append(out, cpuSample{ServerNormal: n, ServerLow: l, Uploader: u - up, LoadGen: o - own})
+			up, own = u, o
+		}
+	}
+}
+
+// threadCPU is the user+system CPU seconds pid's threads used since the
+// times in seen (which it updates), split by priority: niceness 0 or
+// below, and above 0.
+func threadCPU(pid int, seen map[string]float64) (normal, lowered float64) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 17 {
+			continue
+		}
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		nice, _ := strconv.Atoi(f[16])
+		t := (ut + st) / 100
+		d := t - seen[e.Name()]
+		seen[e.Name()] = t
+		if nice > 0 {
+			lowered += d
+		} else {
+			normal += d
+		}
+	}
+	return normal, lowered
 }
