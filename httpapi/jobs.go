@@ -340,6 +340,9 @@ func (s *Server) listImport(c *gin.Context) {
 		// starts.
 		lowerThreadPriority()
 		opts.WorkerStart = lowerThreadPriority
+		// And they step aside every fraction of a millisecond, so a
+		// check that arrives never waits for their time slice.
+		opts.Yield = yieldCore
 		in, err := os.Open(path)
 		if err != nil {
 			return nil, nil, err

@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"runtime"
 	"syscall"
 	"testing"
 )
@@ -27,5 +28,30 @@ func TestLowerThreadPriority(t *testing.T) {
 	}
 	if now, _ := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid()); now != before {
 		t.Fatalf("the test goroutine's own thread changed priority: %d, was %d", now, before)
+	}
+}
+
+// yieldCore returns on a lowered import thread as on a normal one, and
+// changes neither thread's priority.
+func TestYieldCoreKeepsPriority(t *testing.T) {
+	for _, lowered := range []bool{false, true} {
+		got := make(chan int, 1)
+		go func() {
+			if lowered {
+				lowerThreadPriority()
+			} else {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
+			before, _ := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+			for range 1000 {
+				yieldCore()
+			}
+			after, _ := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+			got <- after - before
+		}()
+		if d := <-got; d != 0 {
+			t.Fatalf("lowered=%v: priority moved by %d across yields", lowered, d)
+		}
 	}
 }

@@ -58,6 +58,12 @@ type Options struct {
 	// (splitting, parsing, sorting): a server lowers their threads'
 	// priority with it so that live checks keep the cores.
 	WorkerStart func()
+	// Yield, if set, is called by the import's parsing, sorting and
+	// deduplicating loops between slices of work a fraction of a
+	// millisecond long: a server hands the core to waiting checks with it
+	// (an OS-level yield), so they never wait for a whole time slice of
+	// the import's threads.
+	Yield func()
 	// Progress, if set, is called from time to time with the bytes read.
 	Progress func(bytesRead int64)
 }
@@ -154,7 +160,7 @@ func Run(ctx context.Context, e *engine.Engine, list string, in io.Reader, rejec
 	if res.Rows == 0 && opts.Mode == suppression.Replace {
 		return res, fmt.Errorf("%s: %w: a full import of an empty file would empty list %q", opts.Source, ErrNoRows, list)
 	}
-	keys, expires = sortKeys(keys, expires, opts.Workers, opts.WorkerStart)
+	keys, expires = sortKeys(keys, expires, opts.Workers, opts.hooks())
 	res.Unique = uint64(len(keys))
 
 	im, err := e.BeginImport(ctx, list, opts.Mode, opts.Source)
@@ -178,13 +184,13 @@ func Run(ctx context.Context, e *engine.Engine, list string, in io.Reader, rejec
 
 // sortKeys sorts and deduplicates keys (keeping, for duplicates with
 // expiries, the longest-lived: an entry with no expiry outlives any date).
-func sortKeys(keys []uint64, expires []int64, workers int, start func()) ([]uint64, []int64) {
+func sortKeys(keys []uint64, expires []int64, workers int, h hooks) ([]uint64, []int64) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if expires == nil {
-		radixSortWorkers(keys, make([]uint64, len(keys)), workers, start)
-		return dedupSorted(keys), nil
+		radixSortWorkers(keys, make([]uint64, len(keys)), workers, h)
+		return dedupSorted(keys, h), nil
 	}
 	idx := make([]int, len(keys))
 	for i := range idx {
@@ -365,22 +371,23 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	h := opts.hooks()
 	blocks := make(chan block, workers*2)
 	results := make(chan blockResult, workers*2)
 	var readErr error
 	go func() {
 		defer close(blocks)
-		workerStart(opts.WorkerStart)
-		readErr = splitBlocks(ctx, r, blocks)
+		h.begin()
+		readErr = splitBlocks(ctx, r, blocks, h)
 	}()
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			workerStart(opts.WorkerStart)
+			h.begin()
 			for b := range blocks {
-				results <- parseRegistryBlock(b, opts.Normalizer)
+				results <- parseRegistryBlock(b, opts.Normalizer, h)
 			}
 		}()
 	}
@@ -420,14 +427,16 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 	keys := make([]uint64, total)
 	off := 0
 	for i, p := range parts {
-		off += copyYielding(keys[off:], p)
+		off += copyYielding(keys[off:], p, h)
 		parts[i] = nil
 	}
 	return keys, werr
 }
 
 // splitBlocks cuts the input at line boundaries.
-func splitBlocks(ctx context.Context, r io.Reader, out chan<- block) error {
+// A block is read (and hashed, through Run's TeeReader) in slices of
+// readSlice bytes with h.step between them.
+func splitBlocks(ctx context.Context, r io.Reader, out chan<- block, h hooks) error {
 	var carry []byte
 	line := int64(1)
 	for seq := 0; ; seq++ {
@@ -436,7 +445,7 @@ func splitBlocks(ctx context.Context, r io.Reader, out chan<- block) error {
 		}
 		buf := make([]byte, len(carry), blockSize+len(carry))
 		copy(buf, carry)
-		n, err := io.ReadFull(r, buf[len(carry):cap(buf)])
+		n, err := readFullYielding(r, buf[len(carry):cap(buf)], h)
 		buf = buf[:len(carry)+n]
 		eof := err == io.EOF || err == io.ErrUnexpectedEOF
 		if err != nil && !eof {
@@ -462,7 +471,32 @@ func splitBlocks(ctx context.Context, r io.Reader, out chan<- block) error {
 	}
 }
 
-func parseRegistryBlock(b block, n *contactkey.Normalizer) blockResult {
+// readSlice is how much splitBlocks reads (and hashes) between yields:
+// about 0.1 ms of SHA-256.
+const readSlice = 64 << 10
+
+// readFullYielding is io.ReadFull in reads of at most readSlice bytes,
+// calling h.step after each.
+func readFullYielding(r io.Reader, buf []byte, h hooks) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:min(n+readSlice, len(buf))])
+		n += k
+		h.step()
+		if err != nil {
+			switch {
+			case n == len(buf):
+				return n, nil
+			case err == io.EOF && n > 0:
+				return n, io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func parseRegistryBlock(b block, n *contactkey.Normalizer, h hooks) blockResult {
 	res := blockResult{seq: b.seq, keys: make([]uint64, 0, len(b.data)/11)}
 	line := b.firstLine
 	data := b.data
@@ -477,6 +511,9 @@ func parseRegistryBlock(b block, n *contactkey.Normalizer) blockResult {
 		}
 		cur := line
 		line++
+		if line%yieldEvery == 0 {
+			h.step()
+		}
 		ln = bytes.TrimRight(ln, "\r")
 		t := bytes.TrimSpace(ln)
 		if len(t) == 0 || t[0] == '#' {
@@ -511,9 +548,4 @@ func parseRegistryBlock(b block, n *contactkey.Normalizer) blockResult {
 	return res
 }
 
-// workerStart runs an Options.WorkerStart hook, if any.
-func workerStart(start func()) {
-	if start != nil {
-		start()
-	}
-}
+func (o Options) hooks() hooks { return hooks{start: o.WorkerStart, yield: o.Yield} }

@@ -14,26 +14,31 @@ import (
 // counting pass), and the buckets are sorted in parallel with an LSD radix
 // sort over the lower bytes. Bytes that are the same in every key are
 // skipped, so phone numbers (< 2^50) cost 5-6 passes, not 8.
-func radixSort(keys, tmp []uint64) { radixSortWorkers(keys, tmp, runtime.GOMAXPROCS(0), nil) }
+func radixSort(keys, tmp []uint64) { radixSortWorkers(keys, tmp, runtime.GOMAXPROCS(0), hooks{}) }
 
 // radixSortWorkers is radixSort on at most workers goroutines: a
 // server-side import keeps to its share of the cores (Options.Workers).
-func radixSortWorkers(keys, tmp []uint64, workers int, start func()) {
+// Every goroutine it starts runs h.begin first, and every loop calls
+// h.step between slices of yieldEvery keys.
+func radixSortWorkers(keys, tmp []uint64, workers int, h hooks) {
 	if len(keys) < 256 {
 		insertionSort(keys)
 		return
 	}
 	var or, and uint64 = 0, ^uint64(0)
-	for _, k := range keys {
-		or |= k
-		and &= k
+	for off := 0; off < len(keys); off += yieldEvery {
+		for _, k := range keys[off:min(off+yieldEvery, len(keys))] {
+			or |= k
+			and &= k
+		}
+		h.step()
 	}
 	differ := or ^ and
 	if differ == 0 {
 		return
 	}
 	if workers <= 1 || len(keys) < 1<<20 || bits.Len64(differ) <= 8 {
-		lsd(keys, tmp[:len(keys)], differ, 64)
+		lsd(keys, tmp[:len(keys)], differ, 64, h)
 		return
 	}
 	// The 8 bits just below the highest differing one spread the keys
@@ -41,17 +46,23 @@ func radixSortWorkers(keys, tmp []uint64, workers int, start func()) {
 	top := uint(bits.Len64(differ) - 8)
 	// MSD pass into tmp by the top differing byte.
 	var count [257]int
-	for _, k := range keys {
-		count[(k>>top)&0xff+1]++
+	for off := 0; off < len(keys); off += yieldEvery {
+		for _, k := range keys[off:min(off+yieldEvery, len(keys))] {
+			count[(k>>top)&0xff+1]++
+		}
+		h.step()
 	}
 	for i := 1; i < 257; i++ {
 		count[i] += count[i-1]
 	}
 	bounds := count
-	for _, k := range keys {
-		b := (k >> top) & 0xff
-		tmp[count[b]] = k
-		count[b]++
+	for off := 0; off < len(keys); off += yieldEvery {
+		for _, k := range keys[off:min(off+yieldEvery, len(keys))] {
+			b := (k >> top) & 0xff
+			tmp[count[b]] = k
+			count[b]++
+		}
+		h.step()
 	}
 	// Each bucket sorts on the lower bytes; its range of keys is scratch.
 	lower := differ & (1<<top - 1)
@@ -67,21 +78,21 @@ func radixSortWorkers(keys, tmp []uint64, workers int, start func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			workerStart(start)
+			h.begin()
 			for b := range buckets {
 				lo, hi := bounds[b], bounds[b+1]
-				lsd(tmp[lo:hi], keys[lo:hi], lower, top)
+				lsd(tmp[lo:hi], keys[lo:hi], lower, top, h)
 			}
 		}()
 	}
 	wg.Wait()
-	copyYielding(keys, tmp[:len(keys)])
+	copyYielding(keys, tmp[:len(keys)], h)
 }
 
 // lsd sorts keys on the bytes that start below limit and differ, using tmp
 // as scratch; the result ends in keys. Bits at and above limit must be equal
 // in all keys (they are within an MSD bucket), so whole bytes may be used.
-func lsd(keys, tmp []uint64, differ uint64, limit uint) {
+func lsd(keys, tmp []uint64, differ uint64, limit uint, h hooks) {
 	if len(keys) < 256 {
 		insertionSort(keys)
 		return
@@ -92,8 +103,11 @@ func lsd(keys, tmp []uint64, differ uint64, limit uint) {
 			continue
 		}
 		var count [256]int
-		for _, k := range src {
-			count[(k>>shift)&0xff]++
+		for off := 0; off < len(src); off += yieldEvery {
+			for _, k := range src[off:min(off+yieldEvery, len(src))] {
+				count[(k>>shift)&0xff]++
+			}
+			h.step()
 		}
 		pos := 0
 		for i := range count {
@@ -101,15 +115,18 @@ func lsd(keys, tmp []uint64, differ uint64, limit uint) {
 			count[i] = pos
 			pos += c
 		}
-		for _, k := range src {
-			b := (k >> shift) & 0xff
-			dst[count[b]] = k
-			count[b]++
+		for off := 0; off < len(src); off += yieldEvery {
+			for _, k := range src[off:min(off+yieldEvery, len(src))] {
+				b := (k >> shift) & 0xff
+				dst[count[b]] = k
+				count[b]++
+			}
+			h.step()
 		}
 		src, dst = dst, src
 	}
 	if &src[0] != &keys[0] {
-		copyYielding(keys, src)
+		copyYielding(keys, src, h)
 	}
 }
 
@@ -121,17 +138,21 @@ func insertionSort(a []uint64) {
 	}
 }
 
-// dedupSorted removes adjacent duplicates.
-func dedupSorted(a []uint64) []uint64 {
+// dedupSorted removes adjacent duplicates, calling h.step between slices
+// of yieldEvery keys.
+func dedupSorted(a []uint64, h hooks) []uint64 {
 	if len(a) == 0 {
 		return a
 	}
 	w := 1
-	for i := 1; i < len(a); i++ {
-		if a[i] != a[w-1] {
-			a[w] = a[i]
-			w++
+	for off := 1; off < len(a); off += yieldEvery {
+		for i := off; i < min(off+yieldEvery, len(a)); i++ {
+			if a[i] != a[w-1] {
+				a[w] = a[i]
+				w++
+			}
 		}
+		h.step()
 	}
 	return a[:w]
 }

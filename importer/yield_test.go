@@ -28,7 +28,7 @@ func TestCopyYielding(t *testing.T) {
 			if n := copy(want, src); n != tc.wantCopied {
 				t.Fatalf("copy: %d, table says %d", n, tc.wantCopied)
 			}
-			if n := copyYielding(dst, src); n != tc.wantCopied {
+			if n := copyYielding(dst, src, hooks{}); n != tc.wantCopied {
 				t.Fatalf("copyYielding copied %d, want %d", n, tc.wantCopied)
 			}
 			if !slices.Equal(dst, want) {
@@ -54,7 +54,7 @@ func TestRadixSortWorkers(t *testing.T) {
 	slices.Sort(want)
 	for _, workers := range []int{0, 1, 2, 3} {
 		a := slices.Clone(base)
-		radixSortWorkers(a, make([]uint64, n), workers, nil)
+		radixSortWorkers(a, make([]uint64, n), workers, hooks{})
 		if !slices.Equal(a, want) {
 			t.Fatalf("workers=%d: not sorted like slices.Sort", workers)
 		}
