@@ -117,12 +117,12 @@ func NewReport(res *Result, k int) *Report {
 	// Medians: recency and frequency span small ranges, so per-segment
 	// histograms (no copy of the values); monetary values are gathered per
 	// segment into arrays sized from the segment bitmaps.
-	hists := [2]segHist{newSegHist(res, AttrRecencyDays, nseg), newSegHist(res, AttrFrequency, nseg)}
+	hists := [2]segHist{newSegHist(res, 0, nseg), newSegHist(res, 1, nseg)}
 	perSeg := make([][3][]int64, nseg)
 	for s := range nseg {
 		n := 0
-		if s < len(res.segBM) {
-			n = int(res.segBM[s].GetCardinality())
+		if s < len(res.segCount) {
+			n = res.segCount[s]
 		}
 		if hists[0].counts == nil {
 			perSeg[s][0] = make([]int64, 0, n)
@@ -294,16 +294,17 @@ type segHist struct {
 	counts []int32
 }
 
-func newSegHist(res *Result, attr string, nseg int) segHist {
-	b := res.attrs[attr]
-	if b == nil || b.GetCardinality() == 0 {
+// segHist for recency (d 0) or frequency (d 1).
+func newSegHist(res *Result, d, nseg int) segHist {
+	if res.count == 0 {
 		return segHist{}
 	}
-	w := b.MaxValue - b.MinValue + 1
+	lo, hi := res.ranges[d][0], res.ranges[d][1]
+	w := hi - lo + 1
 	if w <= 0 || w > 1<<16 {
 		return segHist{}
 	}
-	return segHist{lo: b.MinValue, width: int(w), counts: make([]int32, nseg*int(w))}
+	return segHist{lo: lo, width: int(w), counts: make([]int32, nseg*int(w))}
 }
 
 // median of segment s's n values, as median gives it.

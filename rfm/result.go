@@ -59,10 +59,27 @@ type Result struct {
 	dims      [3]DimensionCuts
 	segments  []SegmentInfo
 
+	segCount []int       // customers per segment
+	ranges   [2][2]int64 // recency, frequency: lowest and highest scored value
+
+	ix    *indexes
+	extra map[string]*roaring.Bitmap // e.g. rfm:lapsed
+}
+
+// indexes are a Result's bitmaps, built by Score or, with
+// Options.DeferIndexes, on first use (shared by WithSegment's copies).
+type indexes struct {
+	once     sync.Once
+	par      int
 	scoredBM *roaring.Bitmap
 	segBM    []*roaring.Bitmap
 	attrs    map[string]*roaring64.BSI
-	extra    map[string]*roaring.Bitmap // e.g. rfm:lapsed
+}
+
+// index returns the result's bitmaps, building them if still deferred.
+func (res *Result) index() *indexes {
+	res.ix.once.Do(func() { res.buildIndexes(res.ix) })
+	return res.ix
 }
 
 // CustomerScore is one customer's row.
@@ -98,7 +115,7 @@ func (res *Result) Dimensions() [3]DimensionCuts { return res.dims }
 func (res *Result) Segments() []SegmentInfo { return res.segments }
 
 // Scored is the bitmap of every scored customer. Do not modify it.
-func (res *Result) Scored() *roaring.Bitmap { return res.scoredBM }
+func (res *Result) Scored() *roaring.Bitmap { return res.index().scoredBM }
 
 // Segment returns the bitmap of a segment by slug ("champions") or key
 // ("rfm:champions"), or nil. Do not modify it (Clone first).
@@ -106,7 +123,7 @@ func (res *Result) Segment(slug string) *roaring.Bitmap {
 	slug = strings.TrimPrefix(slug, "rfm:")
 	for i, s := range res.segments {
 		if s.Slug == slug {
-			return res.segBM[i]
+			return res.index().segBM[i]
 		}
 	}
 	if bm, ok := res.extra[slug]; ok {
@@ -131,7 +148,7 @@ func (res *Result) Attribute(name string) *roaring64.BSI {
 	case "monetary_score":
 		name = AttrM
 	}
-	return res.attrs[name]
+	return res.index().attrs[name]
 }
 
 // Where returns the customers whose attribute compares with value (see
@@ -355,8 +372,9 @@ func (res *Result) levelsAndWarnings() {
 // buildIndexes builds the segment bitmaps and bit-sliced indexes in bulk:
 // one dense bitset per bitmap, filled in one pass over the customers, then
 // handed to roaring (setting BSI values one at a time is ~100× slower).
-func (res *Result) buildIndexes(par int) {
-	res.scoredBM = roaring.FromDense(res.scored, true)
+func (res *Result) buildIndexes(ix *indexes) {
+	par := ix.par
+	ix.scoredBM = roaring.FromDense(res.scored, true)
 	nseg := len(res.segments)
 	words := len(res.scored)
 	type job func()
@@ -373,18 +391,18 @@ func (res *Result) buildIndexes(par int) {
 				segDense[res.seg[i]][w] |= 1 << (i % 64)
 			}
 		}
-		res.segBM = make([]*roaring.Bitmap, nseg)
+		ix.segBM = make([]*roaring.Bitmap, nseg)
 		for s := range segDense {
 			bm := roaring.FromDense(segDense[s], false)
 			bm.RunOptimize()
-			res.segBM[s] = bm
+			ix.segBM[s] = bm
 		}
 	})
-	res.attrs = make(map[string]*roaring64.BSI, len(AttributeNames))
+	ix.attrs = make(map[string]*roaring64.BSI, len(AttributeNames))
 	var mu sync.Mutex
 	put := func(name string, bsi *roaring64.BSI) {
 		mu.Lock()
-		res.attrs[name] = bsi
+		ix.attrs[name] = bsi
 		mu.Unlock()
 	}
 	jobs = append(jobs,
@@ -477,10 +495,11 @@ func (res *Result) Memory() Memory {
 	if res.MonetaryMean {
 		m.Scores += len(res.total) * 8
 	}
-	for _, bm := range res.segBM {
+	ix := res.index()
+	for _, bm := range ix.segBM {
 		m.Segments += int(bm.GetSizeInBytes())
 	}
-	for _, b := range res.attrs {
+	for _, b := range ix.attrs {
 		m.Indexes += b.GetSizeInBytes()
 	}
 	return m

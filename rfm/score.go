@@ -81,6 +81,10 @@ type Options struct {
 	MoneyExponent int
 	// Parallelism bounds the goroutines used; GOMAXPROCS when 0.
 	Parallelism int
+	// DeferIndexes leaves the segment bitmaps and bit-sliced indexes to
+	// their first use (Segment, Attribute, Where, Scored, Memory): a
+	// one-shot run that only writes scores and a report never builds them.
+	DeferIndexes bool
 }
 
 // Errors of a scoring run.
@@ -170,9 +174,12 @@ func Score(book *Customers, l *Ledger, opts Options) (*Result, error) {
 	// Values.
 	var maxAbs int64
 	var mu sync.Mutex
+	res.ranges = [2][2]int64{{math.MaxInt64, math.MinInt64}, {math.MaxInt64, math.MinInt64}}
 	parallel(n, par, func(lo, hi int) {
 		var local int64
 		var scored int
+		rlo, rhi := int32(math.MaxInt32), int32(math.MinInt32)
+		flo, fhi := uint32(math.MaxUint32), uint32(0)
 		for i := lo; i < hi; i++ {
 			a := l.at(uint32(i))
 			if a.AllOrders == 0 {
@@ -180,8 +187,11 @@ func Score(book *Customers, l *Ledger, opts Options) (*Result, error) {
 			}
 			res.scored[i/64] |= 1 << (i % 64)
 			scored++
-			res.recency[i] = int32(opts.AsOf - a.Last)
+			rv := int32(opts.AsOf - a.Last)
+			res.recency[i] = rv
 			res.frequency[i] = a.Orders
+			rlo, rhi = min(rlo, rv), max(rhi, rv)
+			flo, fhi = min(flo, a.Orders), max(fhi, a.Orders)
 			mv := a.Total
 			if opts.MonetaryMean {
 				res.total[i] = a.Total
@@ -196,6 +206,10 @@ func Score(book *Customers, l *Ledger, opts Options) (*Result, error) {
 		mu.Lock()
 		maxAbs = max(maxAbs, local)
 		res.count += scored
+		if scored > 0 {
+			res.ranges[0] = [2]int64{min(res.ranges[0][0], int64(rlo)), max(res.ranges[0][1], int64(rhi))}
+			res.ranges[1] = [2]int64{min(res.ranges[1][0], int64(flo)), max(res.ranges[1][1], int64(fhi))}
+		}
 		mu.Unlock()
 	})
 	if maxAbs > math.MaxInt64/32 {
@@ -213,8 +227,17 @@ func Score(book *Customers, l *Ledger, opts Options) (*Result, error) {
 	wg.Wait()
 	// Scores and segments.
 	nb := opts.Bins
+	res.segCount = make([]int, len(rules.Rules)+1)
 	parallel(n, par, func(lo, hi int) {
 		tr, tf, tm := res.dims[0].Thresholds, res.dims[1].Thresholds, res.dims[2].Thresholds
+		var counts [256]int
+		defer func() {
+			mu.Lock()
+			for s := range res.segCount {
+				res.segCount[s] += counts[s]
+			}
+			mu.Unlock()
+		}()
 		for i := lo; i < hi; i++ {
 			if res.scored[i/64]&(1<<(i%64)) == 0 {
 				continue
@@ -224,7 +247,9 @@ func Score(book *Customers, l *Ledger, opts Options) (*Result, error) {
 			f := bin(int64(res.frequency[i]), tf)
 			m := bin(res.monetary[i], tm)
 			res.r[i], res.f[i], res.m[i] = uint8(r), uint8(f), uint8(m)
-			res.seg[i] = cells[((r-1)*nb+(f-1))*nb+(m-1)]
+			sg := cells[((r-1)*nb+(f-1))*nb+(m-1)]
+			res.seg[i] = sg
+			counts[sg]++
 		}
 	})
 	res.segments = make([]SegmentInfo, 0, len(rules.Rules)+1)
@@ -234,7 +259,10 @@ func Score(book *Customers, l *Ledger, opts Options) (*Result, error) {
 	res.segments = append(res.segments, SegmentInfo{Name: OthersName, Slug: OthersSlug})
 	res.rules = rules
 	res.levelsAndWarnings()
-	res.buildIndexes(par)
+	res.ix = &indexes{par: par}
+	if !opts.DeferIndexes {
+		res.index()
+	}
 	return res, nil
 }
 

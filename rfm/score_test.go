@@ -3,6 +3,7 @@ package rfm
 import (
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
@@ -392,5 +393,83 @@ func TestSuppress(t *testing.T) {
 	c = suppress([]int{100, 3, 5}, 10)
 	if !c[1].Suppressed || !c[2].Suppressed || c[0].Suppressed {
 		t.Errorf("%v", c)
+	}
+}
+
+// A result with deferred indexes reports exactly what an eager one does,
+// before and after its indexes are built, and builds them once however
+// many goroutines ask first.
+func TestDeferredIndexesEqualEager(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	asOf := Day(20000)
+	book := NewBook(0, NewLedger(cutoff(asOf)))
+	for i := range 30000 {
+		e := Event{Order: uint64(i + 1), Customer: uint64(rng.IntN(4000)), Day: asOf - Day(rng.IntN(1200)), Amount: int64(rng.IntN(9000) - 500)}
+		if rng.IntN(15) == 0 {
+			e.Return, e.Amount = true, int64(rng.IntN(20000))
+		}
+		book.Add(&e)
+	}
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"quantiles", Options{AsOf: asOf}},
+		{"r-rfm", Options{AsOf: asOf, CompatR: true}},
+		{"mean", Options{AsOf: asOf, MonetaryMean: true}},
+		{"fixed cuts", Options{AsOf: asOf, Cuts: [3][]int64{{30, 90, 180, 365}, nil, {0, 1000, 5000, 20000}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eager := score(t, book, tc.opts)
+			lazy := tc.opts
+			lazy.DeferIndexes = true
+			deferred := score(t, book, lazy)
+			if got, want := mustJSON(t, NewReport(deferred, 2)), mustJSON(t, NewReport(eager, 2)); got != want {
+				t.Fatalf("report with deferred indexes:\n%s\nwant\n%s", got, want)
+			}
+			// First use from several goroutines at once (run with -race).
+			withLapsed := deferred.WithSegment("lapsed", eager.Scored())
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := deferred
+					if g%2 == 1 {
+						r = withLapsed
+					}
+					_ = r.Segment(r.Segments()[g%len(r.Segments())].Slug)
+					_ = r.Attribute(AttributeNames[g])
+				}()
+			}
+			wg.Wait()
+			if deferred.Memory() != eager.Memory() {
+				t.Fatalf("memory %+v, want %+v", deferred.Memory(), eager.Memory())
+			}
+			if !deferred.Scored().Equals(eager.Scored()) || !withLapsed.Scored().Equals(eager.Scored()) {
+				t.Fatal("scored bitmaps differ")
+			}
+			for _, s := range eager.Segments() {
+				if !deferred.Segment(s.Slug).Equals(eager.Segment(s.Slug)) || !withLapsed.Segment(s.Slug).Equals(eager.Segment(s.Slug)) {
+					t.Fatalf("segment %s differs", s.Slug)
+				}
+			}
+			for _, a := range AttributeNames {
+				e, d := eager.Attribute(a), deferred.Attribute(a)
+				if e.MinValue != d.MinValue || e.MaxValue != d.MaxValue || e.BitCount() != d.BitCount() || !e.GetExistenceBitmap().Equals(d.GetExistenceBitmap()) {
+					t.Fatalf("attribute %s differs", a)
+				}
+				for _, id := range []uint64{0, 1, 17, 999, 3999} {
+					ev, eok := e.GetValue(id)
+					dv, dok := d.GetValue(id)
+					if ev != dv || eok != dok {
+						t.Fatalf("attribute %s of %d: %d %v, want %d %v", a, id, dv, dok, ev, eok)
+					}
+				}
+			}
+			if got, want := mustJSON(t, NewReport(deferred, 2)), mustJSON(t, NewReport(eager, 2)); got != want {
+				t.Fatal("report changed once the indexes were built")
+			}
+		})
 	}
 }
