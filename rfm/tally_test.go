@@ -13,37 +13,40 @@ import (
 // large, keys too sparse) and the Book takes the rest.
 func TestTallyEqualsBook(t *testing.T) {
 	type gen struct {
-		name string
-		key  func(r *rand.Rand, i int) uint64
+		name   string
+		key    func(r *rand.Rand, i int) uint64
+		events int // 60,000 when 0
 	}
 	dense := func(r *rand.Rand, _ int) uint64 { return uint64(1 + r.IntN(20_000)) }
 	gens := []gen{
-		{"dense", dense},
-		{"dense from 0", func(r *rand.Rand, _ int) uint64 { return uint64(r.IntN(3000)) }},
-		{"offset range", func(r *rand.Rand, _ int) uint64 { return 5_000_000_000 + uint64(r.IntN(20_000)) }},
+		{"dense", dense, 0},
+		{"dense from 0", func(r *rand.Rand, _ int) uint64 { return uint64(r.IntN(3000)) }, 0},
+		{"offset range", func(r *rand.Rand, _ int) uint64 { return 5_000_000_000 + uint64(r.IntN(20_000)) }, 0},
 		{"a name late", func(r *rand.Rand, i int) uint64 {
 			if i == 41_000 {
 				return hashBytes([]byte("alice")) | 1<<63
 			}
 			return dense(r, i)
-		}},
+		}, 0},
 		{"a huge number late", func(r *rand.Rand, i int) uint64 {
 			if i == 23_456 {
 				return 1 << 40
 			}
 			return dense(r, i)
-		}},
-		{"sparse", func(r *rand.Rand, _ int) uint64 { return uint64(r.IntN(1 << 35)) }},
+		}, 0},
+		{"sparse", func(r *rand.Rand, _ int) uint64 { return uint64(r.IntN(1 << 35)) }, 0},
 		{"names", func(r *rand.Rand, _ int) uint64 {
 			return hashBytes([]byte(strconv.Itoa(r.IntN(500)))) | 1<<63
-		}},
+		}, 0},
+		// Enough customers that the Book is built on every core.
+		{"many customers", func(r *rand.Rand, _ int) uint64 { return uint64(1 + r.IntN(1<<19)) }, 250_000},
 	}
 	cfgs := []LedgerConfig{{Cutoff: 900, WindowStart: 300}, {Cutoff: NoCutoff, WindowStart: NoWindow}}
 	for _, g := range gens {
 		for _, batch := range []int{1, 700, 8192, 70_000} {
 			t.Run(g.name+"/"+strconv.Itoa(batch), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(7, uint64(batch)))
-				events := make([]Event, 60_000)
+				events := make([]Event, max(g.events, 60_000))
 				for i := range events {
 					e := &events[i]
 					e.Customer = g.key(r, i)
@@ -52,7 +55,7 @@ func TestTallyEqualsBook(t *testing.T) {
 					}
 					e.Order = uint64(1 + i)
 					if r.IntN(9) == 0 {
-						e.Order = uint64(1 + r.IntN(55_000)) // duplicates, out of order
+						e.Order = uint64(1 + r.IntN(len(events)*11/12)) // duplicates, out of order
 					}
 					if r.IntN(50) == 0 {
 						e.Order = 0 // no order id
