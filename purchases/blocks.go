@@ -26,10 +26,11 @@ import (
 const blockSize = 1 << 20
 
 type block struct {
-	seq   int
-	data  []byte // whole records
-	line  int64  // line number of data's first line
-	bytes int64  // input consumed up to the end of this block
+	seq      int
+	data     []byte // whole records
+	line     int64  // line number of data's first line
+	bytes    int64  // input consumed up to the end of this block
+	noQuotes bool   // the reader saw no quote in data (false: unknown)
 }
 
 // readBlocks reads src after the header (hdrLines lines, hdrBytes bytes
@@ -225,9 +226,12 @@ func cutMapped(data []byte, line, consumed int64, src *Source, todo chan<- *bloc
 	pos := 0
 	for seq := 0; pos < len(data); seq++ {
 		end := min(pos+blockSize, len(data))
+		free := false
 		if end < len(data) {
-			cut := safeCut(data[pos:end])
+			cut, f := quoteCut(data[pos:end])
+			free = f
 			for cut < 0 {
+				free = false
 				if end-pos > src.maxRecord()+blockSize {
 					cut = bytes.LastIndexByte(data[pos:end], '\n') + 1
 					break
@@ -237,14 +241,14 @@ func cutMapped(data []byte, line, consumed int64, src *Source, todo chan<- *bloc
 					cut = end - pos
 					break
 				}
-				cut = safeCut(data[pos:end])
+				cut, free = quoteCut(data[pos:end])
 			}
 			if cut <= 0 {
 				cut = end - pos
 			}
 			end = pos + cut
 		}
-		b := &block{seq: seq, data: data[pos:end:end], line: line}
+		b := &block{seq: seq, data: data[pos:end:end], line: line, noQuotes: free}
 		consumed += int64(end - pos)
 		b.bytes = consumed
 		select {
@@ -267,13 +271,24 @@ func (s *Source) maxRecord() int {
 // safeCut is the end of the last record in b that a newline outside quotes
 // ends (quote parity from b's start, where no field is open), or -1.
 func safeCut(b []byte) int {
+	cut, _ := quoteCut(b)
+	return cut
+}
+
+// quoteCut is safeCut, also reporting whether b holds no quote at all
+// (then neither does the block cut from it: its worker need not look).
+func quoteCut(b []byte) (int, bool) {
 	if bytes.IndexByte(b, '"') < 0 {
 		i := bytes.LastIndexByte(b, '\n')
 		if i < 0 {
-			return -1
+			return -1, true
 		}
-		return i + 1
+		return i + 1, true
 	}
+	return quotedCut(b), false
+}
+
+func quotedCut(b []byte) int {
 	in := false
 	last := -1
 	for i, c := range b {
@@ -294,7 +309,7 @@ func safeCut(b []byte) int {
 
 func parseBlock(b *block, ch *Chunk, nfields int, delim byte, src *Source, p *rfm.RowParser, contentKeys bool) {
 	data := b.data
-	if bytes.IndexByte(data, '"') >= 0 || bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
+	if (!b.noQuotes && bytes.IndexByte(data, '"') >= 0) || bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
 		parseBlockSlow(b, ch, nfields, src, p, contentKeys)
 		return
 	}
