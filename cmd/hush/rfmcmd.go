@@ -109,7 +109,9 @@ func parseWindow(s string, asOf rfm.Day) (rfm.Day, error) {
 
 // options turns the flags into scoring options (asOf given).
 func (f *rfmFlags) options(asOf rfm.Day, exponent int) (rfm.Options, error) {
-	opts := rfm.Options{AsOf: asOf, Bins: f.bins, MoneyExponent: exponent}
+	// The CLI writes scores and a report; the bitmaps are built only if
+	// something asks for them (a lapsed segment, the stored path).
+	opts := rfm.Options{AsOf: asOf, Bins: f.bins, MoneyExponent: exponent, DeferIndexes: true}
 	if f.bins < 2 || f.bins > 10 {
 		return opts, userErr("--bins %d: want 2..10", f.bins)
 	}
@@ -300,6 +302,10 @@ func (f *rfmFlags) oneShot(ctx context.Context, c *cli, cfgs ...rfm.LedgerConfig
 		return nil
 	})
 	book := tally.Book()
+	// The tally's tables (~240 MB at 10M customers) are garbage now:
+	// collected here, their memory takes the scores' arrays, which would
+	// otherwise be fresh pages the kernel zeroes on first touch.
+	runtime.GC()
 	bar.finish()
 	if err != nil {
 		rej.discard()
@@ -361,11 +367,17 @@ func runRFMScore(ctx context.Context, c *cli, name string, args []string) error 
 			return err
 		}
 	}
+	// The report is made while the scores are written: both only read
+	// the result.
+	repc := make(chan *rfm.Report, 1)
+	go func() { repc <- rfm.NewReport(run.res, f.k) }()
 	if f.out != "" {
 		if err := writeScores(f.out, run.res); err != nil {
+			<-repc
 			return err
 		}
 	}
+	rep := <-repc
 	secs := time.Since(t0).Seconds()
 	for _, w := range run.res.Warnings {
 		c.logf("warning: %s", w)
@@ -374,7 +386,6 @@ func runRFMScore(ctx context.Context, c *cli, name string, args []string) error 
 		c.logf("%d rows (%s), %d duplicate orders, %d after the as-of date excluded; %d customers scored in %.2fs (%.0f rows/s)",
 			run.read.Rows, rejectedNote(run.read.Rejected, run.rejected), run.dups, run.excluded, run.res.Len(), secs, float64(run.read.Rows)/max(secs, 1e-9))
 	}
-	rep := rfm.NewReport(run.res, f.k)
 	return printRFMReport(c, format, rep, run)
 }
 
