@@ -37,7 +37,11 @@ func fits(bound, den int64) bool {
 // default: linear interpolation) of sorted-select values at i/bins for
 // i = 1..bins-1, as exact rationals over bins.
 func type7Cuts(vals []int64, bins int) []Cut {
-	n := len(vals)
+	return type7From(len(vals), bins, func(ranks []int) map[int]int64 { return orderStats(vals, ranks) })
+}
+
+// type7From is type7Cuts of n values whose order statistics stats gives.
+func type7From(n, bins int, stats func(ranks []int) map[int]int64) []Cut {
 	if n == 0 {
 		return nil
 	}
@@ -51,7 +55,7 @@ func type7Cuts(vals []int64, bins int) []Cut {
 			ranks = append(ranks, lo+1)
 		}
 	}
-	at := orderStats(vals, ranks)
+	at := stats(ranks)
 	cuts := make([]Cut, 0, bins-1)
 	for i := 1; i < bins; i++ {
 		h := int64(n-1) * int64(i)
@@ -81,31 +85,40 @@ func orderStats(vals []int64, ranks []int) map[int]int64 {
 		hi = max(hi, v)
 	}
 	// Days and order counts span small ranges: count them.
-	if uint64(hi-lo) < 1<<22 {
+	if countable(lo, hi) {
 		counts := make([]int64, hi-lo+1)
 		for _, v := range vals {
 			counts[v-lo]++
 		}
-		rs := slices.Clone(ranks)
-		slices.Sort(rs)
-		var seen int64
-		j := 0
-		for k, c := range counts {
-			seen += c
-			for j < len(rs) && int64(rs[j]) < seen {
-				out[rs[j]] = lo + int64(k)
-				j++
-			}
-			if j == len(rs) {
-				break
-			}
-		}
-		return out
+		return countedStats(counts, lo, ranks)
 	}
 	rs := slices.Clone(ranks)
 	slices.Sort(rs)
 	rs = slices.Compact(rs)
 	multiSelect(vals, 0, rs, out)
+	return out
+}
+
+// countable: values in lo..hi are few enough to count instead of select.
+func countable(lo, hi int64) bool { return hi >= lo && uint64(hi-lo) < 1<<22 }
+
+// countedStats is orderStats of the values counts[v-lo] times v.
+func countedStats(counts []int64, lo int64, ranks []int) map[int]int64 {
+	out := make(map[int]int64, len(ranks))
+	rs := slices.Clone(ranks)
+	slices.Sort(rs)
+	var seen int64
+	j := 0
+	for k, c := range counts {
+		seen += c
+		for j < len(rs) && int64(rs[j]) < seen {
+			out[rs[j]] = lo + int64(k)
+			j++
+		}
+		if j == len(rs) {
+			break
+		}
+	}
 	return out
 }
 

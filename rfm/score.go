@@ -375,6 +375,37 @@ func (res *Result) values(d Dimension) []int64 {
 	return vals
 }
 
+// counts is how many scored customers have each recency or frequency
+// value v in lo..hi (at v-lo).
+func (res *Result) counts(d Dimension, lo, hi int64) []int64 {
+	counts := make([]int64, hi-lo+1)
+	for w, word := range res.scored {
+		base := w * 64
+		if word == ^uint64(0) {
+			if d == Recency {
+				for _, v := range res.recency[base : base+64] {
+					counts[int64(v)-lo]++
+				}
+			} else {
+				for _, v := range res.frequency[base : base+64] {
+					counts[int64(v)-lo]++
+				}
+			}
+			continue
+		}
+		for word != 0 {
+			i := base + trailingZeros(word)
+			word &= word - 1
+			if d == Recency {
+				counts[int64(res.recency[i])-lo]++
+			} else {
+				counts[int64(res.frequency[i])-lo]++
+			}
+		}
+	}
+	return counts
+}
+
 func (res *Result) cutsFor(d Dimension, opts Options) DimensionCuts {
 	dc := DimensionCuts{Dimension: d.String()}
 	unit := int64(1)
@@ -390,8 +421,15 @@ func (res *Result) cutsFor(d Dimension, opts Options) DimensionCuts {
 			dc.Thresholds = append(dc.Thresholds, c+1)
 		}
 	default:
-		vals := res.values(d)
-		cuts := type7Cuts(vals, res.Bins)
+		var cuts []Cut
+		if rg := res.ranges[min(int(d), 1)]; d != Monetary && res.count > 0 && countable(rg[0], rg[1]) {
+			lo, hi := rg[0], rg[1]
+			// Days and order counts: counted where they lie, no copy.
+			counts := res.counts(d, lo, hi)
+			cuts = type7From(res.count, res.Bins, func(ranks []int) map[int]int64 { return countedStats(counts, lo, ranks) })
+		} else {
+			cuts = type7Cuts(res.values(d), res.Bins)
+		}
 		if opts.CompatR {
 			dc.Method = CompatR.String()
 			for _, c := range cuts {
