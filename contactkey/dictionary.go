@@ -21,6 +21,12 @@ import (
 // Probes read the tags first, so a lookup of an absent value rarely
 // touches the values.
 //
+// Beside the table, a filter (a blocked Bloom filter, two bits per value
+// in one 64-bit word, 4 bits per slot: half a byte) says which values are
+// surely absent. LookupBatch reads it first: a scrub's keys are mostly in
+// no list, and a filter a tenth of the table's size mostly stays in the
+// cache, where the table's tag and id are two misses.
+//
 // A Dictionary is not safe for concurrent use; the engine serialises
 // access.
 type Dictionary struct {
@@ -29,6 +35,31 @@ type Dictionary struct {
 	tags   []uint8  // slot → 0 when empty, else 0x80 | 7 bits of the hash
 	shift  uint8    // 64 - log2(len(slots))
 	grow   int      // grow the table before the entry count exceeds this
+	// filter has len(slots)/16 words (at least one): every value's two
+	// bits (filterBits) are set in its word, filter[h>>fshift].
+	filter []uint64
+	fshift uint8
+}
+
+// filterBits returns the word and the two bits of hash h in a filter
+// indexed by h>>fshift. The bits come from the hash's low half; the tag
+// uses the lowest 7 bits, the slot the top ones: the three are
+// independent enough for the filter's purpose (any filter hit is checked
+// in the table).
+func filterBits(h uint64, fshift uint8) (uint64, uint64) {
+	return h >> fshift, 1<<(h>>8&63) | 1<<(h>>14&63)
+}
+
+// initFilter sizes an empty filter for a table of n slots.
+func (d *Dictionary) initFilter(n int) {
+	words := max(n/16, 1)
+	d.filter = make([]uint64, words)
+	d.fshift = uint8(64 - log2(words)) // 64 for one word: h>>64 is 0
+}
+
+func (d *Dictionary) addFilter(h uint64) {
+	w, m := filterBits(h, d.fshift)
+	d.filter[w] |= m
 }
 
 // MaxDictionaryLen is the most entries a Dictionary holds (ids are
@@ -66,6 +97,7 @@ func (d *Dictionary) resize(n int) {
 	d.tags = make([]uint8, n)
 	d.shift = uint8(64 - log2(n))
 	d.grow = n / dictMaxLoadDen * dictMaxLoadNum
+	d.initFilter(n)
 	mask := uint64(n - 1)
 	for id, v := range d.values {
 		h := mix(v)
@@ -75,6 +107,7 @@ func (d *Dictionary) resize(n int) {
 		}
 		d.tags[i] = 0x80 | uint8(h&0x7f)
 		d.slots[i] = uint32(id)
+		d.addFilter(h)
 	}
 }
 
@@ -138,11 +171,40 @@ func (d *Dictionary) LookupBatch(vs []uint64, ids []uint32, found []bool) {
 const lookupBlock = 64
 
 func (d *Dictionary) lookupBlock(vs []uint64, ids []uint32, found []bool) {
+	clear(ids)
+	clear(found)
 	if len(d.values) == 0 {
-		clear(ids)
-		clear(found)
 		return
 	}
+	// Stage 0: the filter drops the values surely absent (most of a
+	// scrub's); the others go on, with their positions in vs.
+	var (
+		cand  [lookupBlock]uint64
+		where [lookupBlock]uint8
+	)
+	nc := 0
+	filter, fshift := d.filter, d.fshift
+	for k, v := range vs[:len(ids)] {
+		w, m := filterBits(mix(v), fshift)
+		cand[nc], where[nc] = v, uint8(k)
+		if filter[w]&m == m {
+			nc++
+		}
+	}
+	if nc == 0 {
+		return
+	}
+	var cid [lookupBlock]uint32
+	var cfound [lookupBlock]bool
+	d.lookupTable(cand[:nc], cid[:nc], cfound[:nc])
+	for c, k := range where[:nc] {
+		ids[k], found[k] = cid[c], cfound[c]
+	}
+}
+
+// lookupTable looks vs up in the table, a stage at a time for all of
+// them (the misses of a stage in flight together).
+func (d *Dictionary) lookupTable(vs []uint64, ids []uint32, found []bool) {
 	var (
 		pos  [lookupBlock]uint64 // home slot, then the candidate slot
 		want [lookupBlock]uint8  // the tag a match must have
@@ -226,6 +288,8 @@ func (d *Dictionary) Assign(v uint64) uint32 {
 // insertAt adds v, known to be absent, at the empty slot i (or, when the
 // table must grow first, wherever it lands in the new table).
 func (d *Dictionary) insertAt(i uint64, tag uint8, v uint64) uint32 {
+	// (Assign could pass the hash in; one more mix per new value is
+	// nothing beside the insert's misses.)
 	if len(d.values) >= MaxDictionaryLen {
 		panic("contactkey: Dictionary is full (2^32-1 ids)")
 	}
@@ -237,6 +301,7 @@ func (d *Dictionary) insertAt(i uint64, tag uint8, v uint64) uint32 {
 	}
 	d.tags[i] = tag
 	d.slots[i] = id
+	d.addFilter(mix(v))
 	return id
 }
 
@@ -294,6 +359,7 @@ func (d *Dictionary) Extended(vs []uint64) *Dictionary {
 		}
 		nd.tags[i] = 0x80 | uint8(h&0x7f)
 		nd.slots[i] = uint32(id)
+		nd.addFilter(h)
 	}
 	return nd
 }
@@ -306,6 +372,8 @@ func (d *Dictionary) clone() *Dictionary {
 		tags:   slices.Clone(d.tags),
 		shift:  d.shift,
 		grow:   d.grow,
+		filter: slices.Clone(d.filter),
+		fshift: d.fshift,
 	}
 }
 
@@ -326,7 +394,7 @@ func (d *Dictionary) AppendValues(dst []uint64, from uint32) []uint64 {
 
 // memBytes is the memory the dictionary's arrays hold.
 func (d *Dictionary) memBytes() int {
-	return cap(d.values)*8 + cap(d.slots)*4 + cap(d.tags)
+	return cap(d.values)*8 + cap(d.slots)*4 + cap(d.tags) + cap(d.filter)*8
 }
 
 // Serialised form (all integers little-endian):
@@ -504,6 +572,7 @@ func (d *Dictionary) build() (dup, first uint32, ok bool) {
 	d.tags = make([]uint8, n)
 	d.shift = uint8(64 - log2(n))
 	d.grow = n / dictMaxLoadDen * dictMaxLoadNum
+	d.initFilter(n)
 	bb := uint(min(8, log2(n))) // bucket bits
 	// The hashes and ids in bucket order: the insert loop reads them in
 	// sequence (reading values[id] there would miss the cache every time).
@@ -534,6 +603,7 @@ func (d *Dictionary) build() (dup, first uint32, ok bool) {
 			}
 		}
 		tags[i], slots[i] = tag, id
+		d.addFilter(h)
 	}
 	return 0, 0, true
 }

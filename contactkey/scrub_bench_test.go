@@ -51,8 +51,9 @@ var benchDicts sync.Map // int → *benchDict
 
 type benchDict struct {
 	d *Dictionary
-	// Probes in random order: all present, and half present.
-	hit, mixed []uint64
+	// Probes in random order: all present, half present, and one in ten
+	// present (a scrub's keys are mostly in no list).
+	hit, mixed, few []uint64
 }
 
 func getBenchDict(n int) *benchDict {
@@ -64,8 +65,13 @@ func getBenchDict(n int) *benchDict {
 	d.AssignBatch(vs, make([]uint32, 0, n))
 	const probes = 1 << 20
 	rng := rand.New(rand.NewPCG(3, 4))
-	bd := &benchDict{d: d, hit: make([]uint64, probes), mixed: make([]uint64, probes)}
+	bd := &benchDict{d: d, hit: make([]uint64, probes), mixed: make([]uint64, probes), few: make([]uint64, probes)}
 	for i := range probes {
+		if i%10 == 0 {
+			bd.few[i] = vs[rng.IntN(n)]
+		} else {
+			bd.few[i] = rng.Uint64()
+		}
 		bd.hit[i] = vs[rng.IntN(n)]
 		if i%2 == 0 {
 			bd.mixed[i] = vs[rng.IntN(n)]
@@ -82,7 +88,7 @@ func getBenchDict(n int) *benchDict {
 // against LookupBatch. It reports ns per probe.
 func BenchmarkDictionaryLookupRandom(b *testing.B) {
 	const batch = 1024
-	for _, n := range []int{4_000_000, 30_000_000} {
+	for _, n := range []int{4_000_000, 7_000_000, 30_000_000} {
 		bd := getBenchDict(n)
 		d := bd.d
 		ids := make([]uint32, batch)
@@ -90,7 +96,7 @@ func BenchmarkDictionaryLookupRandom(b *testing.B) {
 		for _, set := range []struct {
 			name   string
 			probes []uint64
-		}{{"hit", bd.hit}, {"mixed", bd.mixed}} {
+		}{{"hit", bd.hit}, {"mixed", bd.mixed}, {"few", bd.few}} {
 			probes := set.probes
 			b.Run(fmt.Sprintf("n=%d/%s/loop", n, set.name), func(b *testing.B) {
 				b.ReportAllocs()
