@@ -62,6 +62,13 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 	}
 	defer p.scratch.Put(sc)
 
+	if kind != contactkey.KindPhone && !p.walkHashed {
+		if dense := sc.denseSteps(steps); dense != nil {
+			p.decideDense(sc, kind, keys, at, steps, dense, hasOpt, hit)
+			return
+		}
+	}
+
 	// u: the values the lists use, in container order (frozen.probe),
 	// and idx: the index each came from. Hashes with no dictionary id are
 	// in no list and have no opt-out.
@@ -118,6 +125,7 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 
 	var opts []optHit
 	if hasOpt {
+		// (decideDense gives the same hits for a hashed kind.)
 		c := p.scope.Channel
 		opts = sc.opts[:0]
 		opt.probe(u, func(k int) {
@@ -133,6 +141,13 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 		opts = sc.sortOpts(opts, words)
 	}
 
+	emitHits(steps, hitBits, words, opts, hit)
+}
+
+// emitHits calls hit for every index with a hit, ascending; for each,
+// its opt-outs (opts: sorted by index, purpose order within one) and
+// then the steps whose bits (hitBits: words per step) it has.
+func emitHits(steps []*step, hitBits []uint64, words int, opts []optHit, hit func(i int, r Reason)) {
 	oi := 0
 	for w := 0; w < words; w++ {
 		var any uint64
@@ -156,6 +171,86 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 			}
 		}
 	}
+}
+
+// denseSteps returns the dense bitsets of the steps' lists (a hashed
+// kind's), in step order, or nil unless every list has one.
+func (sc *batchScratch) denseSteps(steps []*step) [][]uint64 {
+	d := sc.dense[:0]
+	for _, st := range steps {
+		b := st.list.denseBits()
+		if b == nil {
+			return nil
+		}
+		d = append(d, b)
+	}
+	sc.dense = d
+	return d
+}
+
+// decideDense is DecideBatch for a hashed kind whose lists all have
+// dense bitsets: every key is looked up in the dictionary, and each id
+// found is tested in the bitsets (and the opt-out index) in the
+// batch's order — no sort, no walks, and no union (its lists are
+// tested one by one: a bit each). It makes the same calls to hit as
+// the walks.
+func (p *Policy) decideDense(sc *batchScratch, kind contactkey.Kind, keys []uint64, at int64, steps []*step, dense [][]uint64, hasOpt bool, hit func(i int, r Reason)) {
+	n := len(keys)
+	s := p.store
+	ids, found := grow(sc.ids, n), grow(sc.found, n)
+	sc.ids, sc.found = ids, found
+	s.dicts[kind].LookupBatch(keys, ids, found)
+
+	words := (n + 63) / 64
+	hitBits := grow(sc.bits, words*len(steps))
+	clear(hitBits)
+	sc.bits = hitBits
+	for si, st := range steps {
+		if st.consent {
+			// Every index fails until found active in the list.
+			b := hitBits[si*words : (si+1)*words]
+			for w := range b {
+				b[w] = ^uint64(0)
+			}
+			if r := n % 64; r != 0 {
+				b[words-1] = 1<<r - 1
+			}
+		}
+	}
+	var opts []optHit
+	opt := &s.optIndex[kind]
+	c := p.scope.Channel
+	if hasOpt {
+		opts = sc.opts[:0]
+	}
+	for i, ok := range found[:n] {
+		if !ok {
+			continue
+		}
+		v := uint64(ids[i])
+		for si, st := range steps {
+			if denseHas(dense[si], v) && st.list.unexpired(v, at) {
+				w, b := si*words+i>>6, uint64(1)<<(i&63)
+				if st.consent {
+					hitBits[w] &^= b
+				} else {
+					hitBits[w] |= b
+				}
+			}
+		}
+		if hasOpt && opt.contains(v) {
+			evs := s.optouts[contactkey.Key{Kind: kind, V: keys[i]}]
+			for _, purpose := range p.purposes[:p.nPurposes] {
+				if e, ok := decideOptOut(evs, c, purpose); ok {
+					opts = append(opts, optHit{i, Reason{Code: ReasonOptOut, List: OptOutsList, Source: e.Source, Since: e.At, Kind: kind, Purpose: purpose}})
+				}
+			}
+		}
+	}
+	if hasOpt {
+		sc.opts = opts // in index order already
+	}
+	emitHits(steps, hitBits, words, opts, hit)
 }
 
 // order puts a batch in the order frozen.probe walks: by roaring
@@ -345,6 +440,7 @@ type batchScratch struct {
 	counts    []int32
 	ids       []uint32 // dictionary lookups
 	found     []bool
+	dense     [][]uint64 // decideDense's bitsets
 }
 
 func grow[T any](s []T, n int) []T {

@@ -2,6 +2,7 @@ package suppression
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -264,16 +265,37 @@ func checkAgainstModel(t *testing.T, seed uint64, nPhones, nHashes int, shape st
 						keys[i] = universe[rng.IntN(len(universe))]
 					}
 				}
+				// Hashed kinds: by the dense bitsets, and by walking the
+				// lists (the way for lists whose bitsets would be too big).
 				got := make([][]string, n)
-				last := -1
-				p.DecideBatch(kind, keys, at, func(i int, r Reason) {
-					if i < last {
-						t.Fatalf("hits out of index order: %d after %d", i, last)
+				walked := make([][]string, n)
+				for _, walk := range []bool{false, true} {
+					p.walkHashed = walk
+					out := got
+					if walk {
+						out = walked
 					}
-					last = i
-					got[i] = append(got[i], render(r))
-				})
+					last := -1
+					p.DecideBatch(kind, keys, at, func(i int, r Reason) {
+						if i < last {
+							t.Fatalf("hits out of index order: %d after %d", i, last)
+						}
+						last = i
+						out[i] = append(out[i], render(r))
+					})
+				}
+				p.walkHashed = false
+				if kind == contactkey.KindEmail && n >= smallBatch {
+					for _, st := range p.steps {
+						if st.list.spec.Kind == kind && st.list.denseBits() == nil {
+							t.Fatalf("list %s has no dense bitset", st.list.spec.Name)
+						}
+					}
+				}
 				for i, v := range keys {
+					if !slices.Equal(got[i], walked[i]) {
+						t.Fatalf("seed %d %+v %s batch of %d, key %d: dense %v, walked %v", seed, scope, kind, n, v, got[i], walked[i])
+					}
 					key := contactkey.Key{Kind: kind, V: v}
 					want := m.reasons(key, scope, at)
 					if !slices.Equal(got[i], want) {
@@ -314,6 +336,97 @@ func TestRadixSort(t *testing.T) {
 				if orig[idx[i]] != vs[i] || i > 0 && vs[i] == vs[i-1] && idx[i] < idx[i-1] {
 					t.Fatalf("n=%d spread=%d: index %d wrong or unstable", n, spread, i)
 				}
+			}
+		}
+	}
+}
+
+// frozen.dense sets exactly the bits of the set, for every container
+// kind (arrays, bitmaps, runs), and gives up when the bitset is too big.
+func TestFrozenDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct {
+		name string
+		vals func() []uint64
+	}{
+		{"empty", func() []uint64 { return nil }},
+		{"one", func() []uint64 { return []uint64{70_000} }},
+		{"sparse arrays", func() []uint64 {
+			var v []uint64
+			for range 3000 {
+				v = append(v, uint64(rng.IntN(1<<22)))
+			}
+			return v
+		}},
+		{"bitmaps", func() []uint64 {
+			var v []uint64
+			for range 200_000 {
+				v = append(v, uint64(rng.IntN(1<<18)))
+			}
+			return v
+		}},
+		{"runs", func() []uint64 {
+			var v []uint64
+			for s := uint64(5); s < 1<<20; s += 70_001 {
+				for x := s; x < s+1+uint64(rng.IntN(3000)); x++ {
+					v = append(v, x)
+				}
+			}
+			return v
+		}},
+		{"last bit of a container", func() []uint64 { return []uint64{0, 65_535, 131_071} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vals := tc.vals()
+			s := newSet(false)
+			want := map[uint64]bool{}
+			for _, v := range vals {
+				s.b32.Add(uint32(v))
+				want[v] = true
+			}
+			f := freeze(s)
+			d := f.dense(denseMinBytes, denseMaxRatio)
+			if d == nil {
+				t.Fatal("no bitset")
+			}
+			n := 0
+			for w, x := range d {
+				for x != 0 {
+					b := uint64(w*64 + bits.TrailingZeros64(x))
+					x &= x - 1
+					if !want[b] {
+						t.Fatalf("bit %d set, not in the set", b)
+					}
+					n++
+				}
+			}
+			if n != len(want) {
+				t.Fatalf("%d bits set, the set has %d", n, len(want))
+			}
+			for v := range want {
+				if !denseHas(d, v) {
+					t.Fatalf("%d missing", v)
+				}
+			}
+			if denseHas(d, uint64(len(d))*64+1) {
+				t.Fatal("a bit past the end")
+			}
+			if len(want) > 0 {
+				if f.dense(0, 0) != nil {
+					t.Fatal("a bitset over its limits")
+				}
+			}
+		})
+	}
+}
+
+func TestSetRange(t *testing.T) {
+	for _, tc := range []struct{ lo, hi uint64 }{{0, 0}, {0, 1}, {3, 64}, {0, 64}, {63, 65}, {10, 200}, {64, 128}, {1, 191}} {
+		d := make([]uint64, 4)
+		setRange(d, tc.lo, tc.hi)
+		for b := uint64(0); b < 256; b++ {
+			if got, want := denseHas(d, b), b >= tc.lo && b < tc.hi; got != want {
+				t.Fatalf("[%d,%d): bit %d is %v", tc.lo, tc.hi, b, got)
 			}
 		}
 	}

@@ -151,6 +151,11 @@ type List struct {
 
 	digestOnce sync.Once
 	digest     [32]byte
+
+	// dense: the entries as a bitset over dictionary ids, for batch
+	// decisions (denseBits); built on first use.
+	denseOnce sync.Once
+	dense     []uint64
 }
 
 // containers is the number of roaring containers of the entries.

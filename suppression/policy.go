@@ -108,6 +108,9 @@ type Policy struct {
 	union        [contactkey.KindAddress + 1]*unionSet // nil where a kind has none
 
 	scratch sync.Pool // *batchScratch
+	// walkHashed makes DecideBatch walk the lists of hashed kinds even
+	// where they have dense bitsets (tests compare the two ways).
+	walkHashed bool
 }
 
 // Compile builds the policy for scope. A purpose that is neither standard
