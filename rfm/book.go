@@ -3,6 +3,7 @@ package rfm
 import (
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // Event is one purchase or return, parsed. Customer is the external id's
@@ -63,7 +64,6 @@ type Ledger struct {
 	maxDay   Day           // latest event day counted
 	minDay   Day
 	events   int64
-	touch    uint32 // keeps applyBatch's prefetch loads alive
 	own      []stripeList
 	tables   Tables
 	spare    [][]Aggregate // carved from a slab, not in use yet
@@ -368,18 +368,16 @@ type stripeStats struct {
 	events         int64
 	excluded       int64
 	minDay, maxDay Day
-	touch          uint32
 }
 
 func (l *Ledger) merge(st stripeStats) {
 	l.events += st.events
 	l.minDay = min(l.minDay, st.minDay)
 	l.maxDay = max(l.maxDay, st.maxDay)
-	l.touch += st.touch
 }
 
-// prefetchWindow is how many aggregates stripe loads ahead of the ones
-// it updates: enough misses in flight to cover a memory latency, few
+// prefetchWindow is how many aggregates stripe prefetches ahead of the
+// ones it updates: enough misses in flight to cover a memory latency, few
 // enough that they are still cached when their turn comes.
 const prefetchWindow = 32
 
@@ -388,17 +386,20 @@ func (l *Ledger) stripe(own *stripeList, events []Event) stripeStats {
 	st := stripeStats{minDay: NoCutoff, maxDay: NoWindow}
 	ids, at := own.ids, own.at[:len(own.ids)]
 	ws := l.cfg.WindowStart
-	var sink uint32
-	for _, id := range ids[:min(prefetchWindow, len(ids))] {
-		sink += l.at(id).Orders
+	var addrs [prefetchWindow]uintptr
+	for i, id := range ids[:min(prefetchWindow, len(ids))] {
+		addrs[i] = uintptr(unsafe.Pointer(l.at(id)))
 	}
+	prefetch(addrs[:min(prefetchWindow, len(ids))])
 	for lo := 0; lo < len(ids); lo += prefetchWindow {
 		hi := min(lo+prefetchWindow, len(ids))
-		// Load the next window's aggregates: independent loads, in flight
-		// while this window is updated.
-		for _, id := range ids[hi:min(hi+prefetchWindow, len(ids))] {
-			sink += l.at(id).Orders
+		// Prefetch the next window's aggregates: in flight while this
+		// window is updated.
+		next := ids[hi:min(hi+prefetchWindow, len(ids))]
+		for i, id := range next {
+			addrs[i] = uintptr(unsafe.Pointer(l.at(id)))
 		}
+		prefetch(addrs[:len(next)])
 		for k := lo; k < hi; k++ {
 			e := &events[at[k]]
 			a := l.at(ids[k])
@@ -408,7 +409,6 @@ func (l *Ledger) stripe(own *stripeList, events []Event) stripeStats {
 			a.add(e, ws)
 		}
 	}
-	st.touch = sink
 	return st
 }
 

@@ -3,6 +3,7 @@ package rfm
 import (
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // Tally is a one-shot Book for the usual order export, whose customer ids
@@ -48,7 +49,6 @@ type keyedLedger struct {
 	events   int64
 	minDay   Day
 	maxDay   Day
-	touch    uint32
 	own      []keyedStripe
 	spare    [][]Aggregate
 	tables   *Tables
@@ -262,7 +262,6 @@ func (kl *keyedLedger) merge(st stripeStats) {
 	kl.excluded += st.excluded
 	kl.minDay = min(kl.minDay, st.minDay)
 	kl.maxDay = max(kl.maxDay, st.maxDay)
-	kl.touch += st.touch
 }
 
 // stripe is Ledger.stripe by key, leaving the marks in First; with seen
@@ -272,15 +271,18 @@ func (kl *keyedLedger) stripe(own *keyedStripe, events []Event, seen bool) strip
 	st := stripeStats{minDay: NoCutoff, maxDay: NoWindow}
 	keys, at := own.keys, own.at[:len(own.keys)]
 	ws, cut := kl.cfg.WindowStart, kl.cfg.Cutoff
-	var sink uint32
-	for _, k := range keys[:min(prefetchWindow, len(keys))] {
-		sink += kl.at(k).Orders
+	var addrs [prefetchWindow]uintptr
+	for i, k := range keys[:min(prefetchWindow, len(keys))] {
+		addrs[i] = uintptr(unsafe.Pointer(kl.at(k)))
 	}
+	prefetch(addrs[:min(prefetchWindow, len(keys))])
 	for lo := 0; lo < len(keys); lo += prefetchWindow {
 		hi := min(lo+prefetchWindow, len(keys))
-		for _, k := range keys[hi:min(hi+prefetchWindow, len(keys))] {
-			sink += kl.at(k).Orders
+		next := keys[hi:min(hi+prefetchWindow, len(keys))]
+		for i, k := range next {
+			addrs[i] = uintptr(unsafe.Pointer(kl.at(k)))
 		}
+		prefetch(addrs[:len(next)])
 		for j := lo; j < hi; j++ {
 			e := &events[at[j]]
 			a := kl.at(keys[j])
@@ -306,7 +308,6 @@ func (kl *keyedLedger) stripe(own *keyedStripe, events []Event, seen bool) strip
 			a.add(e, ws)
 		}
 	}
-	st.touch = sink
 	return st
 }
 
@@ -326,7 +327,7 @@ func (t *Tally) Book() *Book {
 	for _, kl := range t.led {
 		l := NewLedger(kl.cfg)
 		l.tables = t.tables
-		l.excluded, l.events, l.minDay, l.maxDay, l.touch = kl.excluded, kl.events, kl.minDay, kl.maxDay, kl.touch
+		l.excluded, l.events, l.minDay, l.maxDay = kl.excluded, kl.events, kl.minDay, kl.maxDay
 		top := -1
 		for id := t.n - 1; id >= 0; id-- {
 			if a := kl.at(t.first[id>>pageBits][id&pageMask]); a.AllOrders > 0 || a.First == firstCounted {
@@ -337,12 +338,20 @@ func (t *Tally) Book() *Book {
 		if top >= 0 {
 			l.grow(top + 1)
 			parallel(top+1, par, func(lo, hi int) {
-				for id := lo; id < hi; id++ {
-					a := *kl.at(t.first[id>>pageBits][id&pageMask])
-					if a.AllOrders == 0 {
-						a.First = 0
+				// Random reads: the next window's are prefetched.
+				var addrs [prefetchWindow]uintptr
+				for w := lo; w < hi; w += prefetchWindow {
+					for id := w + prefetchWindow; id < min(w+2*prefetchWindow, hi); id++ {
+						addrs[id-w-prefetchWindow] = uintptr(unsafe.Pointer(kl.at(t.first[id>>pageBits][id&pageMask])))
 					}
-					*l.at(uint32(id)) = a
+					prefetch(addrs[:max(0, min(w+2*prefetchWindow, hi)-w-prefetchWindow)])
+					for id := w; id < min(w+prefetchWindow, hi); id++ {
+						a := *kl.at(t.first[id>>pageBits][id&pageMask])
+						if a.AllOrders == 0 {
+							a.First = 0
+						}
+						*l.at(uint32(id)) = a
+					}
 				}
 			})
 		}

@@ -1,0 +1,89 @@
+package rfm
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"unsafe"
+
+	"github.com/hushcrm/hush/internal/hugepage"
+)
+
+// prefetch only hints: any addresses, even ones no longer in use or nil,
+// leave memory as it was.
+func TestPrefetchChangesNothing(t *testing.T) {
+	aggs := make([]Aggregate, 1000)
+	for i := range aggs {
+		aggs[i] = Aggregate{First: Day(i), Last: Day(2 * i), Orders: uint32(i), AllOrders: uint32(i + 1), Total: int64(-i)}
+	}
+	for _, tc := range []struct {
+		name  string
+		addrs []uintptr
+	}{
+		{"none", nil},
+		{"one", []uintptr{uintptr(unsafe.Pointer(&aggs[0]))}},
+		{"window", func() []uintptr {
+			var a []uintptr
+			for i := range prefetchWindow {
+				a = append(a, uintptr(unsafe.Pointer(&aggs[i*31])))
+			}
+			return a
+		}()},
+		{"nil and odd", []uintptr{0, 1, ^uintptr(0) &^ 4095}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefetch(tc.addrs)
+			for i, a := range aggs {
+				if a != (Aggregate{First: Day(i), Last: Day(2 * i), Orders: uint32(i), AllOrders: uint32(i + 1), Total: int64(-i)}) {
+					t.Fatalf("aggregate %d changed: %+v", i, a)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPrefetch: random aggregate updates of a 250 MB table, the
+// next window's lines loaded (the old way), prefetched, or not at all.
+func BenchmarkPrefetch(b *testing.B) {
+	const n = 160 << aggChunkBits
+	slab := hugepage.Make[Aggregate](n)
+	chunks := make([][]Aggregate, 0, n>>aggChunkBits)
+	for i := 0; i < n; i += aggChunk {
+		chunks = append(chunks, slab[i:i+aggChunk:i+aggChunk])
+	}
+	at := func(k uint64) *Aggregate { return &chunks[k>>aggChunkBits][k&(aggChunk-1)] }
+	r := rand.New(rand.NewPCG(1, 2))
+	keys := make([]uint64, 1<<20)
+	for i := range keys {
+		keys[i] = uint64(r.IntN(n))
+	}
+	e := Event{Day: 100, Amount: 5}
+	for mode, name := range []string{"load", "prefetch", "none"} {
+		b.Run(name+"/"+strconv.Itoa(prefetchWindow), func(b *testing.B) {
+			var sink uint32
+			var addrs [prefetchWindow]uintptr
+			for range b.N {
+				for lo := 0; lo < len(keys); lo += prefetchWindow {
+					hi := min(lo+prefetchWindow, len(keys))
+					next := keys[hi:min(hi+prefetchWindow, len(keys))]
+					switch mode {
+					case 0:
+						for _, k := range next {
+							sink += at(k).Orders
+						}
+					case 1:
+						for i, k := range next {
+							addrs[i] = uintptr(unsafe.Pointer(at(k)))
+						}
+						prefetch(addrs[:len(next)])
+					}
+					for _, k := range keys[lo:hi] {
+						at(k).add(&e, 0)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(keys)), "ns/update")
+			_ = sink
+		})
+	}
+}
