@@ -657,3 +657,25 @@ func TestStalledUploadIsCut(t *testing.T) {
 		t.Fatalf("stalled upload changed the list: %d", n)
 	}
 }
+
+// Uploads of one spool buffer or many, cut anywhere, arrive whole: every
+// line of the file is in the list after the import.
+func TestImportSpoolsUploadsOfAnySize(t *testing.T) {
+	f := newFixture(t, nil)
+	mkt := f.keys[access.Marketer]
+	for _, lines := range []int{1, 23831, 23832, 100_000} { // 11-byte lines: 23831 fit in 256 KiB
+		t.Run(fmt.Sprint(lines), func(t *testing.T) {
+			var b strings.Builder
+			for i := range lines {
+				fmt.Fprintf(&b, "%03d%03d%04d\n", 212+100*(i%3), 234+i/10000, i%10000)
+			}
+			r := f.do("POST", "/v1/lists/national_dnc/import?format=registry&mode=replace&wait=true", mkt, "text/plain", strings.NewReader(b.String()))
+			if r.status != 200 || !contains(r.body, `"state":"done"`) {
+				t.Fatalf("import: %d %s", r.status, r.body)
+			}
+			if n := f.listLen("national_dnc"); n != uint64(lines) {
+				t.Fatalf("%d entries after importing %d lines", n, lines)
+			}
+		})
+	}
+}
