@@ -375,23 +375,37 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 	blocks := make(chan block, workers*2)
 	results := make(chan blockResult, workers*2)
 	var readErr error
-	go func() {
-		defer close(blocks)
-		h.begin()
-		readErr = splitBlocks(ctx, r, blocks, h)
-	}()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
+	if workers == 1 {
+		// One goroutine reads and parses in turn: a server that gives
+		// the import one worker (importcores.go) keeps its other P for
+		// checks. A reader of its own beside the parser took that P too:
+		// with both Ps held by the import's goroutines, checks waited
+		// for a scheduler slice (10 ms) at a time while the file was
+		// parsed (bench/RESULTS.md, HTTP, session 5).
 		go func() {
-			defer wg.Done()
+			defer close(results)
 			h.begin()
-			for b := range blocks {
-				results <- parseRegistryBlock(b, opts.Normalizer, h)
-			}
+			readErr = splitBlocks(ctx, r, func(b block) { results <- parseRegistryBlock(b, opts.Normalizer, h) }, h)
 		}()
+	} else {
+		go func() {
+			defer close(blocks)
+			h.begin()
+			readErr = splitBlocks(ctx, r, func(b block) { blocks <- b }, h)
+		}()
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h.begin()
+				for b := range blocks {
+					results <- parseRegistryBlock(b, opts.Normalizer, h)
+				}
+			}()
+		}
+		go func() { wg.Wait(); close(results) }()
 	}
-	go func() { wg.Wait(); close(results) }()
 
 	// Blocks' keys are kept apart and joined once at the end: appending to
 	// one slice would copy a 250M-key import several times over.
@@ -433,10 +447,11 @@ func readRegistry(ctx context.Context, r io.Reader, opts Options, rw *rejectWrit
 	return keys, werr
 }
 
-// splitBlocks cuts the input at line boundaries.
+// splitBlocks cuts the input at line boundaries and hands each block to
+// emit, in order.
 // A block is read (and hashed, through Run's TeeReader) in slices of
 // readSlice bytes with h.step between them.
-func splitBlocks(ctx context.Context, r io.Reader, out chan<- block, h hooks) error {
+func splitBlocks(ctx context.Context, r io.Reader, emit func(block), h hooks) error {
 	var carry []byte
 	line := int64(1)
 	for seq := 0; ; seq++ {
@@ -453,7 +468,7 @@ func splitBlocks(ctx context.Context, r io.Reader, out chan<- block, h hooks) er
 		}
 		if eof {
 			if len(buf) > 0 {
-				out <- block{seq: seq, firstLine: line, data: buf}
+				emit(block{seq: seq, firstLine: line, data: buf})
 			}
 			return nil
 		}
@@ -466,7 +481,7 @@ func splitBlocks(ctx context.Context, r io.Reader, out chan<- block, h hooks) er
 		}
 		data := buf[:cut+1]
 		carry = append([]byte(nil), buf[cut+1:]...)
-		out <- block{seq: seq, firstLine: line, data: data}
+		emit(block{seq: seq, firstLine: line, data: data})
 		line += int64(bytes.Count(data, []byte{'\n'}))
 	}
 }

@@ -16,9 +16,12 @@ import (
 )
 
 // Every goroutine a registry import starts runs Options.WorkerStart first
-// (a server lowers their threads' priority with it), and the keys come
-// out parsed and sorted as without it.
-func TestWorkerStartRunsInEveryImportGoroutine(t *testing.T) {
+// (a server lowers their threads' priority with it), Options.Yield runs
+// between slices of the work, and the keys, counts and rejected lines
+// come out as without hooks, whatever the number of workers. With one
+// worker one goroutine reads and parses (a one-core server's import holds
+// one P, not two).
+func TestImportHooksAndWorkers(t *testing.T) {
 	norm, err := contactkey.NewNormalizer("US")
 	if err != nil {
 		t.Fatal(err)
@@ -26,34 +29,62 @@ func TestWorkerStartRunsInEveryImportGoroutine(t *testing.T) {
 	var in strings.Builder
 	for i := range 1<<20 + 1000 { // past the size the sort goes parallel at
 		fmt.Fprintf(&in, "%03d%07d\n", 212+100*(i%3), 2000000+i)
+		if i%100_000 == 7 {
+			fmt.Fprintf(&in, "not a number %d\n", i)
+		}
 	}
-	parse := func(start, yield func()) []uint64 {
+	type out struct {
+		keys      []uint64
+		rows, acc uint64
+		rejected  string
+	}
+	parse := func(workers int, start, yield func()) out {
 		t.Helper()
-		rw, err := newRejectWriter(io.Discard)
+		var rej strings.Builder
+		rw, err := newRejectWriter(&rej)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var res Result
-		opts := Options{Normalizer: norm, Workers: 2, WorkerStart: start, Yield: yield}
+		opts := Options{Normalizer: norm, Workers: workers, WorkerStart: start, Yield: yield}
 		keys, err := readRegistry(context.Background(), strings.NewReader(in.String()), opts, rw, &res)
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys, _ = sortKeys(keys, nil, 2, opts.hooks())
-		return keys
+		if err := rw.w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		keys, _ = sortKeys(keys, nil, workers, opts.hooks())
+		return out{keys, res.Rows, res.Accepted, rej.String()}
 	}
-	var n, y atomic.Int64
-	got := parse(func() { n.Add(1) }, func() { y.Add(1) })
-	// The splitter, two parsers, two sort workers.
-	if n.Load() != 5 {
-		t.Fatalf("WorkerStart ran %d times, want 5 (one per goroutine)", n.Load())
+	want := parse(2, nil, nil)
+	if len(want.keys) == 0 || !slices.IsSorted(want.keys) || strings.Count(want.rejected, "not a number") != 11 {
+		t.Fatalf("reference import: %d keys (sorted %v), rejected %q", len(want.keys), slices.IsSorted(want.keys), want.rejected)
 	}
-	// At least once per yieldEvery lines parsed and keys sorted.
-	if min := int64(2 * (1 << 20) / yieldEvery); y.Load() < min {
-		t.Fatalf("Yield ran %d times, want at least %d", y.Load(), min)
+	tests := []struct {
+		workers    int
+		goroutines int64 // that run WorkerStart
+	}{
+		{1, 1}, // reading and parsing in turn; the sort runs on the caller
+		{2, 5}, // the splitter, two parsers, two sort workers
+		{3, 7},
 	}
-	if want := parse(nil, nil); !slices.Equal(got, want) || len(got) == 0 || !slices.IsSorted(got) {
-		t.Fatalf("keys with the hooks differ from without (%d vs %d, sorted %v)", len(got), len(want), slices.IsSorted(got))
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.workers), func(t *testing.T) {
+			var n, y atomic.Int64
+			got := parse(tc.workers, func() { n.Add(1) }, func() { y.Add(1) })
+			if n.Load() != tc.goroutines {
+				t.Fatalf("WorkerStart ran %d times, want %d (one per goroutine)", n.Load(), tc.goroutines)
+			}
+			// At least once per yieldEvery lines parsed and keys sorted.
+			if min := int64(2 * (1 << 20) / yieldEvery); y.Load() < min {
+				t.Fatalf("Yield ran %d times, want at least %d", y.Load(), min)
+			}
+			if !slices.Equal(got.keys, want.keys) || got.rows != want.rows || got.acc != want.acc || got.rejected != want.rejected {
+				t.Fatalf("workers=%d: %d keys, %d rows, %d accepted, rejected %d bytes; want %d, %d, %d, %d",
+					tc.workers, len(got.keys), got.rows, got.acc, len(got.rejected), len(want.keys), want.rows, want.acc, len(want.rejected))
+			}
+		})
 	}
 }
 
