@@ -116,13 +116,7 @@ func (p *Policy) DecideBatch(kind contactkey.Kind, keys []uint64, at int64, hit 
 		}
 		if st.consent {
 			// Every index fails until found active in the list.
-			b := hitBits[si*words : (si+1)*words]
-			for w := range b {
-				b[w] = ^uint64(0)
-			}
-			if r := n % 64; r != 0 {
-				b[words-1] = 1<<r - 1
-			}
+			failAll(hitBits[si*words:(si+1)*words], n)
 		}
 		st.list.entries.probe(u, func(k int) { found(si, k) })
 	}
@@ -210,13 +204,7 @@ func (p *Policy) decideDense(sc *batchScratch, kind contactkey.Kind, keys []uint
 	for si, st := range steps {
 		if st.consent {
 			// Every index fails until found active in the list.
-			b := hitBits[si*words : (si+1)*words]
-			for w := range b {
-				b[w] = ^uint64(0)
-			}
-			if r := n % 64; r != 0 {
-				b[words-1] = 1<<r - 1
-			}
+			failAll(hitBits[si*words:(si+1)*words], n)
 		}
 	}
 	for i, ok := range found[:n] {
@@ -433,4 +421,15 @@ func grow[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
+}
+
+// failAll sets the bits of indexes 0..n-1 in b (a consent step's row of
+// hit bits: every key fails until found active in the list).
+func failAll(b []uint64, n int) {
+	for w := range b {
+		b[w] = ^uint64(0)
+	}
+	if r := n % 64; r != 0 {
+		b[len(b)-1] = 1<<r - 1
+	}
 }
