@@ -320,15 +320,30 @@ func parseBlock(b *block, ch *Chunk, nfields int, delim byte, src *Source, p *rf
 	for len(data) > 0 {
 		if fast {
 			// The fused parser takes the usual record whole; what it
-			// leaves goes the general way below.
-			ch.Events = append(ch.Events, rfm.Event{})
-			if n, ok := p.ParseLine(data, delim, nfields, &ch.Events[len(ch.Events)-1], &dates); ok {
+			// leaves goes the general way below. It sets every field of
+			// the event, so the event is written in place, not zeroed
+			// first, and the counters stay in registers meanwhile.
+			evs := ch.Events
+			k, rows := len(evs), int64(0)
+			for len(data) > 0 {
+				if k == cap(evs) {
+					evs = append(evs, rfm.Event{})
+				}
+				evs = evs[:cap(evs)]
+				n, ok := p.ParseLine(data, delim, nfields, &evs[k], &dates)
+				if !ok {
+					break
+				}
 				data = data[n:]
-				line++
-				ch.Rows++
-				continue
+				k++
+				rows++
 			}
-			ch.Events = ch.Events[:len(ch.Events)-1]
+			ch.Events = evs[:k]
+			line += rows
+			ch.Rows += rows
+			if len(data) == 0 {
+				break
+			}
 		}
 		nl := bytes.IndexByte(data, '\n')
 		var rec []byte

@@ -40,8 +40,19 @@ func generalLine(p *RowParser, data []byte, delim byte, nfields int, e *Event, d
 // takes it too, with the same event and length.
 func checkLine(t *testing.T, p *RowParser, line string, nfields int) bool {
 	t.Helper()
-	var fast, slow Event
-	var fd, sd DateCache
+	var fast, slow, plain, fields Event
+	var fd, sd, pd, gd DateCache
+	// The straight-through parser takes a subset of what the loop over
+	// fields takes, giving the same.
+	if nfields == 4 && p.Cols == fastParser(0).Cols {
+		if n, ok := p.parsePlain([]byte(line), ',', &plain, &pd); ok {
+			plainTaken++
+			m, ok := p.parseFields([]byte(line), ',', nfields, &fields, &gd)
+			if !ok || n != m || fmt.Sprint(plain) != fmt.Sprint(fields) {
+				t.Fatalf("%q: straight through %d %+v, loop over fields %v %d %+v", line, n, plain, ok, m, fields)
+			}
+		}
+	}
 	n, ok := p.ParseLine([]byte(line), ',', nfields, &fast, &fd)
 	if !ok {
 		return false
@@ -59,6 +70,10 @@ func checkLine(t *testing.T, p *RowParser, line string, nfields int) bool {
 	}
 	return true
 }
+
+// plainTaken counts the records parsePlain took in checkLine (tests
+// check that it was exercised).
+var plainTaken int
 
 func fastParser(exp int) *RowParser {
 	return &RowParser{Cols: Columns{Order: 0, Customer: 1, Date: 2, Amount: 3, Return: -1, Currency: -1}, Amounts: AmountFormat{Exponent: exp}}
@@ -120,6 +135,7 @@ func TestParseLineAgreesOnRandomRecords(t *testing.T) {
 	for _, exp := range []int{0, 2, 3} {
 		p := fastParser(exp)
 		taken := 0
+		plainTaken = 0
 		for range 50_000 {
 			var b strings.Builder
 			for f := range 4 {
@@ -128,11 +144,13 @@ func TestParseLineAgreesOnRandomRecords(t *testing.T) {
 				}
 				b.WriteString(pieces[f][r.IntN(len(pieces[f]))])
 			}
-			switch r.IntN(4) {
+			switch r.IntN(5) {
 			case 0:
 				b.WriteString("\r\n")
 			case 1:
 				b.WriteString("")
+			case 2:
+				b.WriteString("\r")
 			default:
 				b.WriteString("\n9,9,2019-12-03,1\n")
 			}
@@ -143,6 +161,10 @@ func TestParseLineAgreesOnRandomRecords(t *testing.T) {
 		if taken < 1000 {
 			t.Fatalf("exponent %d: the fused parser took only %d records", exp, taken)
 		}
+		if plainTaken < 500 {
+			t.Fatalf("exponent %d: the straight-through parser took only %d records", exp, plainTaken)
+		}
+		plainTaken = 0
 	}
 }
 
@@ -185,5 +207,49 @@ func TestScanDigits(t *testing.T) {
 		if got != j-at || (got <= 19 && v != want) {
 			t.Fatalf("%q at %d: %d digits = %d, want %d digits = %d", b, at, got, v, j-at, want)
 		}
+	}
+}
+
+// benchLines is an order export like the benchmark's: ascending order
+// ids, 7-digit customers, dates in order, two-decimal amounts.
+func benchLines(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	var b []byte
+	day := 0
+	for i := range n {
+		if r.IntN(1000) == 0 {
+			day++
+		}
+		b = fmt.Appendf(b, "%d,%d,2019-%02d-%02d,%d.%02d\n", i+1, 1000000+r.IntN(9000000), 1+day/28%12, 1+day%28, r.IntN(200), r.IntN(100))
+	}
+	return b
+}
+
+func BenchmarkParseLine(b *testing.B) {
+	data := benchLines(100_000)
+	p := fastParser(2)
+	for _, bc := range []struct {
+		name  string
+		parse func([]byte, *Event, *DateCache) (int, bool)
+	}{
+		{"fused", func(d []byte, e *Event, dc *DateCache) (int, bool) { return p.ParseLine(d, ',', 4, e, dc) }},
+		{"fields", func(d []byte, e *Event, dc *DateCache) (int, bool) { return p.parseFields(d, ',', 4, e, dc) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			var e Event
+			for b.Loop() {
+				var dc DateCache
+				for d := data; len(d) > 0; {
+					n, ok := bc.parse(d, &e, &dc)
+					if !ok {
+						b.Fatalf("not taken: %q", d[:min(40, len(d))])
+					}
+					d = d[n:]
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100_000, "ns/record")
+		})
 	}
 }
