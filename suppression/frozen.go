@@ -372,44 +372,55 @@ func (f *frozen) walk(u []uint64, rank bool, fn func(k int, rank uint64)) {
 		f.walkByContainer(u, rank, fn)
 		return
 	}
+	// Blocks go through two stages a block apart: block i's containers
+	// are located and the lines its searches start on prefetched, then
+	// block i-1's keys are searched, their lines now arrived (or on the
+	// way) — the misses of a block are in flight while the CPU searches
+	// the one before.
 	w := walker{f: f, b: &f.buckets[0], cur: ^uint64(0), rank: rank}
+	var prev []uint64 // the located block waiting for its search
+	prevBase, cur := 0, 0
 	for base := 0; base < len(u); base += walkBlock {
-		if !w.block(u[base:min(base+walkBlock, len(u))], base, fn) {
-			return
+		blk := u[base:min(base+walkBlock, len(u))]
+		more := w.locate(blk, w.cs[cur][:len(blk)])
+		if prev != nil {
+			w.search(prev, prevBase, w.cs[1-cur][:len(prev)], fn)
+		}
+		prev, prevBase, cur = blk, base, 1-cur
+		if !more {
+			break
 		}
 	}
+	w.search(prev, prevBase, w.cs[1-cur][:len(prev)], fn)
 }
 
 // walkBlock is how many keys walk takes through each stage at once.
 const walkBlock = 32
 
 // walker is the state of walk between blocks: the bucket and container
-// index it got to, and the container of the last key.
+// index it got to, the container of the last key, and the containers of
+// the two blocks in flight.
 type walker struct {
-	f    *frozen
-	bi   int
-	ci   int
-	b    *fbucket
-	cur  uint64 // the container (v>>16) of the previous key
-	c    container
-	rank bool
-	sink byte // keeps the loads of block's second stage
-	cs   [walkBlock]container
+	f     *frozen
+	bi    int
+	ci    int
+	b     *fbucket
+	cur   uint64 // the container (v>>16) of the previous key
+	c     container
+	rank  bool
+	cs    [2][walkBlock]container
+	addrs [2 * walkBlock]uintptr
 }
 
-// block walks keys u (u[0] is key base of the batch) in three stages,
-// so that the cache misses of a block are in flight together instead of
-// one after the other: with a set of 100 MB, a probe is two misses (the
-// container's directory word, the line of the container where the value
-// would be) and a loop that branches on each one waits out each. Stage
-// 1 finds every key's container (the dense key index is mostly cached);
-// stage 2 loads, for every key, the line its search will start on,
-// without branching on what it finds; stage 3 searches, now in cache.
-// It returns false when no later key can be in f.
-func (w *walker) block(u []uint64, base int, fn func(k int, rank uint64)) bool {
+// locate finds the container of every key of u (cs[k]; kind absent
+// when f has none), galloping on from where the previous key's was (the
+// dense key index is mostly cached), and prefetches the lines each
+// search will start on: with a set of 100 MB, that line is a miss for
+// nearly every key. It returns false when no later key can be in f.
+func (w *walker) locate(u []uint64, cs []container) bool {
 	f, bs, data := w.f, w.f.buckets, w.f.data
-	cs := w.cs[:len(u)]
 	more := true
+	na := 0
 	for k, v := range u {
 		if v>>16 != w.cur {
 			w.cur = v >> 16
@@ -448,12 +459,15 @@ func (w *walker) block(u []uint64, base int, fn func(k int, rank uint64)) bool {
 			}
 		}
 		cs[k] = w.c
+		na = cs[k].lines(uint16(v), w.addrs[:], na)
 	}
-	var sink byte
-	for k, v := range u {
-		sink ^= cs[k].touch(uint16(v))
-	}
-	w.sink = sink
+	prefetch(w.addrs[:na])
+	return more
+}
+
+// search calls fn for the keys of u (u[0] is key base of the batch)
+// found in their containers cs.
+func (w *walker) search(u []uint64, base int, cs []container, fn func(k int, rank uint64)) {
 	for k, v := range u {
 		c := &cs[k]
 		if c.kind == absent {
@@ -467,23 +481,34 @@ func (w *walker) block(u []uint64, base int, fn func(k int, rank uint64)) bool {
 			fn(base+k, 0)
 		}
 	}
-	return more
 }
 
-// touch loads the byte of c where a search for low starts.
-func (c *container) touch(low uint16) byte {
+// lines puts at addrs[n:] the addresses of the lines of c where a search
+// for low starts (two for an array container's window, which may
+// straddle a line; none for absent) and returns the new count. addrs
+// has room for two.
+func (c *container) lines(low uint16, addrs []uintptr, n int) int {
 	switch c.kind {
 	case arrayKind:
-		g := int(uint32(low) * uint32(c.card) >> 16)
-		return c.bytes[2*min(g, c.card-1)]
+		const win = 16
+		g := 0
+		if c.card > win {
+			g = int(uint32(low)*uint32(c.card)>>16) - win/2
+			g = max(0, min(g, c.card-win))
+		}
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(c.bytes))) + uintptr(2*g)
+		addrs[n], addrs[n+1] = p, p+2*win-1
+		return n + 2
 	case bitmapKind:
-		return c.bytes[8*int(low>>6)]
+		addrs[n] = uintptr(unsafe.Pointer(&c.bytes[8*int(low>>6)]))
+		return n + 1
 	case runKind:
 		if len(c.bytes) > 0 {
-			return c.bytes[2*len(c.bytes)/4&^3]
+			addrs[n] = uintptr(unsafe.Pointer(&c.bytes[2*len(c.bytes)/4&^3]))
+			return n + 1
 		}
 	}
-	return 0
+	return n
 }
 
 // find is has and, when low is there, its position among c's values.

@@ -110,14 +110,23 @@ func TestFrozenMatchesRoaring(t *testing.T) {
 			u = append(u, u[:len(u)/3]...)
 			containerShuffle(rng, u)
 			got := map[int]uint64{}
+			last := -1
 			f.probeRank(u, func(k int, r uint64) {
-				if _, dup := got[k]; dup {
-					t.Fatalf("index %d twice", k)
+				if k <= last {
+					t.Fatalf("seed %d n %d: index %d after %d: not ascending", seed, n, k, last)
 				}
+				last = k
 				got[k] = r
 			})
 			byKey := map[int]bool{}
-			f.probe(u, func(k int) { byKey[k] = true })
+			last = -1
+			f.probe(u, func(k int) {
+				if k <= last {
+					t.Fatalf("seed %d n %d: probe: index %d after %d: not ascending", seed, n, k, last)
+				}
+				last = k
+				byKey[k] = true
+			})
 			for k, v := range u {
 				r, in := rank[v]
 				if _, ok := got[k]; ok != in || in && got[k] != r || byKey[k] != in {
