@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // Dictionary gives hashed keys (customers, e-mails, addresses) dense 32-bit
@@ -156,13 +157,34 @@ func (d *Dictionary) Lookup(v uint64) (uint32, bool) {
 // miss are issued in loops where no branch waits for them, so the misses
 // of a whole block are in flight together (about 40 ns per probe at 4M
 // entries, 60 ns at 30M, on the 2-core test machine).
+//
+// The filter's words of the next block are prefetched before a block is
+// looked up, so their misses (the filter of a big dictionary is larger
+// than the cache) are in flight while the CPU works on the block before.
 func (d *Dictionary) LookupBatch(vs []uint64, ids []uint32, found []bool) {
 	ids, found = ids[:len(vs)], found[:len(vs)]
+	var addrs [lookupBlock]uintptr
+	d.prefetchFilter(vs[:min(len(vs), lookupBlock)], &addrs)
 	for len(vs) > 0 {
 		n := min(len(vs), lookupBlock)
+		d.prefetchFilter(vs[n:min(len(vs), 2*lookupBlock)], &addrs)
 		d.lookupBlock(vs[:n], ids[:n], found[:n])
 		vs, ids, found = vs[n:], ids[n:], found[n:]
 	}
+}
+
+// prefetchFilter prefetches the filter words of vs (at most
+// lookupBlock values).
+func (d *Dictionary) prefetchFilter(vs []uint64, addrs *[lookupBlock]uintptr) {
+	if len(vs) == 0 {
+		return
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(d.filter)))
+	for k, v := range vs {
+		w, _ := filterBits(mix(v), d.fshift)
+		addrs[k] = base + uintptr(w)*8
+	}
+	prefetch(addrs[:len(vs)])
 }
 
 // lookupBlock is how many probes LookupBatch keeps in flight: enough to
