@@ -77,6 +77,22 @@ func TestAppendCSVRowsEqualsEach(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// CustomerOrder: numbers ascending, then names in byte order
+			// (a Book's ids are in first-seen order: it must sort them).
+			order := res.CustomerOrder()
+			if order == nil {
+				t.Fatal("CustomerOrder: nil for ids in first-seen order")
+			}
+			if len(order) != res.Len() {
+				t.Fatalf("CustomerOrder: %d ids for %d customers", len(order), res.Len())
+			}
+			for i := 1; i < len(order); i++ {
+				a, b := book.Customers.Key(order[i-1]), book.Customers.Key(order[i])
+				an, bn := a&(1<<63) == 0, b&(1<<63) == 0
+				if an && bn && a >= b || !an && bn || !an && !bn && book.Customers.Name(order[i-1]) >= book.Customers.Name(order[i]) {
+					t.Fatalf("CustomerOrder: %q before %q", book.Customers.Name(order[i-1]), book.Customers.Name(order[i]))
+				}
+			}
 			want := appendRowsEach(res)
 			for _, block := range []int{64, 1 << 10, 1 << 16} {
 				var got []byte

@@ -12,23 +12,25 @@ import (
 // so an event costs one table access. A Book first looks the number up in
 // its dictionary (a cache miss into a table of millions), then, for a new
 // customer, writes the dictionary (another), and only then updates the
-// aggregate (a third). The dense ids a Book would give (first-seen order)
-// come from a bitmap of the numbers seen, small enough to stay cached, and
-// the Book itself is built once, at the end, in O(customers).
+// aggregate (a third). The Book itself is built once, at the end, in
+// O(customers): its dense ids are the customers in ascending customer
+// number (the order --out lists them in), so building it is a sequential
+// compaction of the tables, with no gather in first-seen order.
 //
 // The first batch holding a customer the tally cannot keep (a non-numeric
 // id, a number too large, or numbers so sparse that the table would be
 // far larger than the customers) makes it hand everything over to a Book,
-// which takes the rest: the result is always exactly what a Book fed the
-// same batches gives (ids, aggregates, counters, duplicates).
+// which takes the rest (its new customers get ids after the tally's): the
+// result is always what a Book fed the same batches gives (every
+// customer's aggregates, counters, duplicates), with the tally's
+// customers numbered in ascending customer number instead of first seen.
 type Tally struct {
 	orders *Orders
 	dups   int64
 	led    []*keyedLedger
-	have   []bool     // per key chunk: made
-	chunks int        // key chunks made
-	first  [][]uint64 // keys by dense id, in chunks of pageSize (Customers.keys' layout)
-	n      int        // customers
+	have   []bool // per key chunk: made
+	chunks int    // key chunks made
+	n      int    // customers
 	tables Tables
 	book   *Book // after the hand-over
 	keep   []bool
@@ -55,11 +57,11 @@ type keyedLedger struct {
 }
 
 // keyedStripe is one stripe's share of a batch: keys and their events,
-// and (first ledger) the events that brought a new customer.
+// and (first ledger) how many brought a new customer.
 type keyedStripe struct {
 	keys []uint64
 	at   []int32
-	news []int32
+	news int
 }
 
 // The marks in First of an aggregate without orders.
@@ -175,37 +177,16 @@ func (t *Tally) AddBatch(events []Event) {
 	for li, kl := range t.led {
 		own := kl.applyBatch(events, keep, li == 0)
 		if li == 0 {
-			t.appendNew(events, own)
-		}
-	}
-}
-
-// appendNew gives the new customers of a batch their ids, in the order
-// of their first events (the stripes' lists are each in that order).
-func (t *Tally) appendNew(events []Event, own []keyedStripe) {
-	pos := make([]int, len(own))
-	for {
-		w, best := -1, int32(0)
-		for s := range own {
-			if pos[s] < len(own[s].news) && (w < 0 || own[s].news[pos[s]] < best) {
-				w, best = s, own[s].news[pos[s]]
+			for _, st := range own {
+				t.n += st.news
 			}
 		}
-		if w < 0 {
-			return
-		}
-		pos[w]++
-		if t.n&pageMask == 0 {
-			t.first = append(t.first, make([]uint64, pageSize))
-		}
-		t.first[t.n>>pageBits][t.n&pageMask] = events[best].Customer
-		t.n++
 	}
 }
 
 // applyBatch is Ledger.applyBatch by key: stripes of keys on every core.
 // The first ledger (seen) also gets the kept events after its cutoff, to
-// find new customers; it returns the stripes with their lists.
+// find new customers; it returns the stripes with their counts.
 func (kl *keyedLedger) applyBatch(events []Event, keep []bool, seen bool) []keyedStripe {
 	par := runtime.GOMAXPROCS(0)
 	if par < 2 || len(events) < 4096 {
@@ -217,7 +198,7 @@ func (kl *keyedLedger) applyBatch(events []Event, keep []bool, seen bool) []keye
 	}
 	own := kl.own[:par]
 	for w := range own {
-		own[w].keys, own[w].at, own[w].news = own[w].keys[:0], own[w].at[:0], own[w].news[:0]
+		own[w].keys, own[w].at, own[w].news = own[w].keys[:0], own[w].at[:0], 0
 	}
 	cut := kl.cfg.Cutoff
 	for i := range events {
@@ -265,7 +246,7 @@ func (kl *keyedLedger) merge(st stripeStats) {
 }
 
 // stripe is Ledger.stripe by key, leaving the marks in First; with seen
-// it takes events after the cutoff too (counting them excluded) and lists
+// it takes events after the cutoff too (counting them excluded) and counts
 // the events that find an untouched aggregate.
 func (kl *keyedLedger) stripe(own *keyedStripe, events []Event, seen bool) stripeStats {
 	st := stripeStats{minDay: NoCutoff, maxDay: NoWindow}
@@ -288,7 +269,7 @@ func (kl *keyedLedger) stripe(own *keyedStripe, events []Event, seen bool) strip
 			a := kl.at(keys[j])
 			if a.AllOrders == 0 {
 				if seen && a.First == 0 {
-					own.news = append(own.news, at[j])
+					own.news++
 					a.First = firstSeen
 				}
 				if e.Day > cut {
@@ -312,54 +293,101 @@ func (kl *keyedLedger) stripe(own *keyedStripe, events []Event, seen bool) strip
 }
 
 // Book finishes the tally: the Book a Book's own AddBatch calls would
-// have made (same ids, aggregates, counters, idempotency set). Later
-// AddBatch calls go to that Book. The tally's tables are dropped.
+// have made (same aggregates, counters, idempotency set), its customers'
+// dense ids in ascending customer number. Later AddBatch calls go to that
+// Book. The tally's tables become the Book's: each ledger's aggregates
+// are compacted where they lie.
 func (t *Tally) Book() *Book {
 	if t.book != nil {
 		return t.book
 	}
 	par := runtime.GOMAXPROCS(0)
+	// The customers are the keys whose aggregate in the first ledger was
+	// touched (an order, or a mark in First). Counted per key chunk on
+	// every core, then listed in key order, each chunk's from its base.
+	seenLed := t.led[0]
+	nch := len(seenLed.chunks)
+	counts := make([]int, nch+1)
+	parallel(nch, par, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			n := 0
+			for i := range seenLed.chunks[c] {
+				if a := &seenLed.chunks[c][i]; a.AllOrders > 0 || a.First != 0 {
+					n++
+				}
+			}
+			counts[c+1] = n
+		}
+	})
+	for c := range nch {
+		counts[c+1] += counts[c]
+	}
+	n := counts[nch]
+	keys := make([][]uint64, (n+pageSize-1)/pageSize)
+	for p := range keys {
+		keys[p] = make([]uint64, pageSize)
+	}
+	parallel(nch, par, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			id := counts[c]
+			for i := range seenLed.chunks[c] {
+				if a := &seenLed.chunks[c][i]; a.AllOrders > 0 || a.First != 0 {
+					keys[id>>pageBits][id&pageMask] = uint64(c)<<aggChunkBits | uint64(i)
+					id++
+				}
+			}
+		}
+	})
 	c := NewCustomers()
 	c.tables = t.tables
 	// Tally keys are below len(t.have) chunks of aggChunk keys.
-	c.assignNumeric(t.first, t.n, par, (len(t.have)<<aggChunkBits+pageSize-1)>>pageBits)
+	c.assignNumeric(keys, n, par, (len(t.have)<<aggChunkBits+pageSize-1)>>pageBits)
 	b := &Book{Customers: c, orders: t.orders, dups: t.dups}
 	for _, kl := range t.led {
-		l := NewLedger(kl.cfg)
-		l.tables = t.tables
-		l.excluded, l.events, l.minDay, l.maxDay = kl.excluded, kl.events, kl.minDay, kl.maxDay
-		top := -1
-		for id := t.n - 1; id >= 0; id-- {
-			if a := kl.at(t.first[id>>pageBits][id&pageMask]); a.AllOrders > 0 || a.First == firstCounted {
-				top = id
-				break
-			}
-		}
-		if top >= 0 {
-			l.grow(top + 1)
-			parallel(top+1, par, func(lo, hi int) {
-				// Random reads: the next window's are prefetched.
-				var addrs [prefetchWindow]uintptr
-				for w := lo; w < hi; w += prefetchWindow {
-					for id := w + prefetchWindow; id < min(w+2*prefetchWindow, hi); id++ {
-						addrs[id-w-prefetchWindow] = uintptr(unsafe.Pointer(kl.at(t.first[id>>pageBits][id&pageMask])))
-					}
-					prefetch(addrs[:max(0, min(w+2*prefetchWindow, hi)-w-prefetchWindow)])
-					for id := w; id < min(w+prefetchWindow, hi); id++ {
-						a := *kl.at(t.first[id>>pageBits][id&pageMask])
-						if a.AllOrders == 0 {
-							a.First = 0
-						}
-						*l.at(uint32(id)) = a
-					}
-				}
-			})
-		}
-		b.ledgers = append(b.ledgers, l)
+		b.ledgers = append(b.ledgers, kl.compact(keys, n, t.tables))
 	}
 	t.book = b
-	t.led, t.have, t.first, t.keep = nil, nil, nil, nil
+	t.led, t.have, t.keep = nil, nil, nil
 	return b
+}
+
+// compact makes the keyed ledger a Ledger by dense id, the customers being
+// keys (ascending, Customers.keys' layout): customer id's aggregate moves
+// from its key's slot to slot id, in place (an id is never above its
+// key, and the moves go up, so none overwrites one still to be read).
+// Marks in First are cleared; the ledger has slots up to the last
+// customer with an event counted, as Ledger.grow would give them, and
+// every slot past those is zero.
+func (kl *keyedLedger) compact(keys [][]uint64, n int, tables Tables) *Ledger {
+	l := NewLedger(kl.cfg)
+	l.tables = tables
+	l.excluded, l.events, l.minDay, l.maxDay = kl.excluded, kl.events, kl.minDay, kl.maxDay
+	chunks := kl.chunks
+	top := -1
+	for id := range n {
+		k := keys[id>>pageBits][id&pageMask]
+		a := chunks[k>>aggChunkBits][k&(aggChunk-1)]
+		if a.AllOrders == 0 {
+			if a.First == firstCounted {
+				top = id
+			}
+			a.First = 0
+		} else {
+			top = id
+		}
+		d := uint64(id) >> aggChunkBits
+		if chunks[d] == nil {
+			chunks[d] = kl.newChunk()
+		}
+		chunks[d][id&(aggChunk-1)] = a
+	}
+	used := (top + 1 + aggChunk - 1) / aggChunk
+	if top >= 0 {
+		clear(chunks[top>>aggChunkBits][top&(aggChunk-1)+1:])
+	}
+	l.chunks = chunks[:used:used]
+	l.n = top + 1
+	return l
 }
 
 // assignNumeric gives an empty dictionary the n distinct numeric keys of

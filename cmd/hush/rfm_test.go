@@ -24,6 +24,18 @@ func sortedLines(t *testing.T, path string) []string {
 	return lines
 }
 
+// fileLines is a file's lines in order (CRLF read as LF).
+func fileLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(strings.ReplaceAll(string(b), "\r\n", "\n")), "\n")
+}
+
+// The R rfm package's file, row for row: its rows are sorted by
+// customer_id, and so are --out's.
 func TestRFMCompatMatchesGoldenFile(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "scores.csv")
@@ -32,7 +44,7 @@ func TestRFMCompatMatchesGoldenFile(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	got, want := sortedLines(t, out), sortedLines(t, "../../rfm/testdata/expected_rfm.csv")
+	got, want := fileLines(t, out), fileLines(t, "../../rfm/testdata/expected_rfm.csv")
 	if !slices.Equal(got, want) {
 		for i := range min(len(got), len(want)) {
 			if got[i] != want[i] {
@@ -85,7 +97,8 @@ func TestIngestThenStoredScoresEqualOneShot(t *testing.T) {
 		if _, e, code := runCLI(t, append(append([]string{"rfm", "--events", cdnowSample, "--out", oneshot, "--format", "json", "--rejected", rej}, extra...), cdnowArgs()...)...); code != 0 {
 			t.Fatalf("one-shot rfm %v: %d %s", extra, code, e)
 		}
-		if a, b := sortedLines(t, stored), sortedLines(t, oneshot); !slices.Equal(a, b) || len(a) < 100 {
+		// The same file, row for row (both in customer id order).
+		if a, b := fileLines(t, stored), fileLines(t, oneshot); !slices.Equal(a, b) || len(a) < 100 {
 			t.Fatalf("%v: stored and one-shot scores differ (%d vs %d lines)", extra, len(a), len(b))
 		}
 	}
@@ -99,7 +112,7 @@ func TestIngestThenStoredScoresEqualOneShot(t *testing.T) {
 	if _, e, code := runCLI(t, "rfm", "--data", data, "--as-of", "1998-06-30", "--out", after, "--format", "json"); code != 0 {
 		t.Fatalf("rfm after snapshot: %d %s", code, e)
 	}
-	if !slices.Equal(sortedLines(t, before), sortedLines(t, after)) {
+	if !slices.Equal(fileLines(t, before), fileLines(t, after)) {
 		t.Fatal("scores changed across a snapshot")
 	}
 	// Still idempotent after the snapshot (the order set was in it).
@@ -241,4 +254,105 @@ func TestRFMLapsedAndMigrationCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, `"Champions"`) {
 		t.Fatalf("migration: %d %s %s", code, stdout, stderr)
 	}
+}
+
+// --out lists customers by customer id — numbers in numeric order, then
+// other ids in byte order — whatever the order of the rows: the one-shot
+// tally (numbers only), the Book it hands over to (names too), and the
+// stored path all write the same file for the same orders.
+func TestRFMOutInCustomerIDOrder(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, rows []string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("order_id,customer_id,order_date,amount\n"+strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var numeric, mixed []string
+	for i := range 3000 {
+		cust := fmt.Sprint((i*7919)%997 + 1) // 1..997, first seen out of order
+		numeric = append(numeric, fmt.Sprintf("%d,%s,2024-%02d-%02d,%d.%02d", i+1, cust, 1+i%12, 1+i%28, i%300, i%100))
+		if i%3 == 0 {
+			cust = []string{"b", "a", "B", "ab", "a b", "Zed", "0x1", "007", "10"}[i/3%9] + fmt.Sprint(i%5)
+		}
+		mixed = append(mixed, fmt.Sprintf("%d,%s,2024-%02d-%02d,%d.%02d", i+1, cust, 1+i%12, 1+i%28, i%300, i%100))
+	}
+	shuffle := func(rows []string) []string {
+		out := slices.Clone(rows)
+		slices.Reverse(out)
+		for i := 0; i+2 < len(out); i += 3 {
+			out[i], out[i+2] = out[i+2], out[i]
+		}
+		return out
+	}
+	score := func(in, name string) []string {
+		out := filepath.Join(dir, name+".csv")
+		if _, e, code := runCLI(t, "rfm", "--events", in, "--map", "order=order_id", "--as-of", "2024-12-31", "--out", out, "--format", "json", "--rejected", filepath.Join(dir, name+".rej")); code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, e)
+		}
+		return fileLines(t, out)
+	}
+	for _, tc := range []struct {
+		name string
+		rows []string
+	}{{"numeric", numeric}, {"mixed", mixed}} {
+		got := score(write(tc.name+".in", tc.rows), tc.name)
+		if again := score(write(tc.name+"-shuffled.in", shuffle(tc.rows)), tc.name+"-shuffled"); !slices.Equal(got, again) {
+			t.Fatalf("%s: the same orders in another row order give another --out", tc.name)
+		}
+		var ids []string
+		for _, l := range got[1:] {
+			id, _, _ := strings.Cut(l, ",")
+			ids = append(ids, id)
+		}
+		if len(ids) < 900 {
+			t.Fatalf("%s: %d customers", tc.name, len(ids))
+		}
+		numbers := 0
+		for numbers < len(ids) && isCanonical(ids[numbers]) {
+			numbers++
+		}
+		for i := 1; i < len(ids); i++ {
+			switch {
+			case i < numbers && !(len(ids[i-1]) < len(ids[i]) || len(ids[i-1]) == len(ids[i]) && ids[i-1] < ids[i]):
+				t.Fatalf("%s: number %s before %s", tc.name, ids[i-1], ids[i])
+			case i > numbers && ids[i-1] >= ids[i]:
+				t.Fatalf("%s: id %q before %q", tc.name, ids[i-1], ids[i])
+			case i >= numbers && isCanonical(ids[i]):
+				t.Fatalf("%s: number %s after the other ids", tc.name, ids[i])
+			}
+		}
+		if tc.name == "mixed" {
+			if numbers == len(ids) || !slices.Contains(ids, "0070") || !slices.Contains(ids, "a b1") || !slices.Contains(ids, "103") {
+				t.Fatalf("mixed: %d numbers of %d ids: %v", numbers, len(ids), ids[numbers:])
+			}
+			// The stored path writes the same file.
+			data := filepath.Join(dir, "data")
+			if _, e, code := runCLI(t, "ingest", "purchases", write("mixed-ingest.in", shuffle(tc.rows)), "--map", "order=order_id", "--data", data, "--rejected", filepath.Join(dir, "ing.rej"), "--json"); code != 0 {
+				t.Fatalf("ingest: %d %s", code, e)
+			}
+			stored := filepath.Join(dir, "stored.csv")
+			if _, e, code := runCLI(t, "rfm", "--data", data, "--as-of", "2024-12-31", "--out", stored, "--format", "json"); code != 0 {
+				t.Fatalf("stored rfm: %d %s", code, e)
+			}
+			if !slices.Equal(fileLines(t, stored), got) {
+				t.Fatal("mixed: stored --out differs from one-shot")
+			}
+		}
+	}
+}
+
+// isCanonical: a canonical decimal id ("42", not "042"), which --out
+// orders by number.
+func isCanonical(s string) bool {
+	if s == "" || len(s) > 18 || s[0] == '0' && len(s) > 1 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -389,9 +389,9 @@ func runRFMScore(ctx context.Context, c *cli, name string, args []string) error 
 	return printRFMReport(c, format, rep, run)
 }
 
-// writeScores writes the per-customer CSV in the R rfm file's columns.
-// Blocks of customers are formatted on every core and written in id
-// order.
+// writeScores writes the per-customer CSV in the R rfm file's columns,
+// in ascending customer id (rfm.Result.CustomerOrder). Blocks of
+// customers are formatted on every core and written in order.
 func writeScores(path string, res *rfm.Result) error {
 	o, err := createOut(path)
 	if err != nil {
@@ -403,7 +403,14 @@ func writeScores(path string, res *rfm.Result) error {
 	}
 	field := func(dst, f []byte) []byte { return csvio.AppendField(dst, f, ',') }
 	const block = 1 << 16
+	// nil: the dense ids are that order already (the one-shot tally's
+	// numeric customers); blocks are id ranges. Otherwise blocks of the
+	// sorted list.
+	order := res.CustomerOrder()
 	blocks := (res.IDSpace() + block - 1) / block
+	if order != nil {
+		blocks = (len(order) + block - 1) / block
+	}
 	par := max(1, runtime.GOMAXPROCS(0))
 	out := make([]chan []byte, blocks)
 	for i := range out {
@@ -436,7 +443,11 @@ func writeScores(path string, res *rfm.Result) error {
 				case <-stop:
 					return
 				}
-				out[bi] <- res.AppendCSVRows(buf[:0], bi*block, (bi+1)*block, field)
+				if order != nil {
+					out[bi] <- res.AppendCSVRowsOf(buf[:0], order[bi*block:min((bi+1)*block, len(order))], field)
+				} else {
+					out[bi] <- res.AppendCSVRows(buf[:0], bi*block, (bi+1)*block, field)
+				}
 			}
 		}()
 	}
