@@ -576,14 +576,15 @@ func readDictionaryValues(r io.Reader, limit int64) ([]uint64, error) {
 }
 
 // build makes the table for d.values, whose ids are their positions,
-// sizing it once. Inserting values in id order would miss
-// the cache on almost every insert (a 7M-entry table is ~40 MB of tags
-// and ids): instead the ids are first bucketed by the top bits of their
-// home slot (a counting sort, ids ascending within a bucket), so each
-// bucket's inserts fall in one small stretch of the table. Linear probing
-// finds a value from its home slot whatever order the values went in, so
-// the table answers as one built by Assign. On a duplicate it returns
-// false and the ids of the second and first occurrences.
+// sizing it once and inserting them in id order — the table Assign of
+// each in turn would make. An insert in a big table is a cache miss or
+// three (the home slot's tag, its id, the filter word), so values go in
+// blocks: the lines of block i+1 are prefetched while block i is
+// inserted, and the misses of a block are in flight together. (It used to
+// bucket the values by home slot first, through 12 bytes a value of
+// temporary arrays: their fresh pages cost as much as the misses saved.)
+// On a duplicate it returns false and the ids of the second and first
+// occurrences.
 func (d *Dictionary) build() (dup, first uint32, ok bool) {
 	values := d.values
 	n := minDictSlots
@@ -595,37 +596,51 @@ func (d *Dictionary) build() (dup, first uint32, ok bool) {
 	d.shift = uint8(64 - log2(n))
 	d.grow = n / dictMaxLoadDen * dictMaxLoadNum
 	d.initFilter(n)
-	bb := uint(min(8, log2(n))) // bucket bits
-	// The hashes and ids in bucket order: the insert loop reads them in
-	// sequence (reading values[id] there would miss the cache every time).
-	hashes := make([]uint64, len(values))
-	order := make([]uint32, len(values))
-	start := make([]uint32, 1<<bb+1)
-	for _, v := range values {
-		start[mix(v)>>(64-bb)+1]++
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	for id, v := range values {
-		h := mix(v)
-		b := h >> (64 - bb)
-		hashes[start[b]], order[start[b]] = h, uint32(id)
-		start[b]++
-	}
 	mask := uint64(n - 1)
-	tags, slots := d.tags, d.slots
-	for k, id := range order {
-		h := hashes[k]
-		tag := 0x80 | uint8(h&0x7f)
-		i := h >> d.shift
-		for ; tags[i] != 0; i = (i + 1) & mask {
-			if tags[i] == tag && values[slots[i]] == values[id] {
-				return id, slots[i], false
-			}
+	tags, slots, filter := d.tags, d.slots, d.filter
+	shift, fshift := d.shift, d.fshift
+	var (
+		hs    [2][buildBlock]uint64
+		addrs [3 * buildBlock]uintptr
+	)
+	tagBase := uintptr(unsafe.Pointer(unsafe.SliceData(tags)))
+	slotBase := uintptr(unsafe.Pointer(unsafe.SliceData(slots)))
+	filterBase := uintptr(unsafe.Pointer(unsafe.SliceData(filter)))
+	// hash computes the hashes of values[lo:hi] into h and prefetches
+	// their home slots' tag and id and their filter words.
+	hash := func(lo, hi int, h *[buildBlock]uint64) {
+		na := 0
+		for k, v := range values[lo:hi] {
+			x := mix(v)
+			h[k] = x
+			i := uintptr(x >> shift)
+			addrs[na], addrs[na+1], addrs[na+2] = tagBase+i, slotBase+4*i, filterBase+8*uintptr(x>>fshift)
+			na += 3
 		}
-		tags[i], slots[i] = tag, id
-		d.addFilter(h)
+		prefetch(addrs[:na])
+	}
+	hash(0, min(buildBlock, len(values)), &hs[0])
+	for lo, cur := 0, 0; lo < len(values); lo, cur = lo+buildBlock, 1-cur {
+		hi := min(lo+buildBlock, len(values))
+		if hi < len(values) {
+			hash(hi, min(hi+buildBlock, len(values)), &hs[1-cur])
+		}
+		for k := range hi - lo {
+			h, id := hs[cur][k], uint32(lo+k)
+			tag := 0x80 | uint8(h&0x7f)
+			i := h >> shift
+			for ; tags[i] != 0; i = (i + 1) & mask {
+				if tags[i] == tag && values[slots[i]] == values[id] {
+					return id, slots[i], false
+				}
+			}
+			tags[i], slots[i] = tag, id
+			w, m := filterBits(h, fshift)
+			filter[w] |= m
+		}
 	}
 	return 0, 0, true
 }
+
+// buildBlock is how many values build inserts between prefetches.
+const buildBlock = 32

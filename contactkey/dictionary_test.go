@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -554,4 +555,32 @@ func BenchmarkDictionaryExtended(b *testing.B) {
 		install += time.Since(t0)
 	}
 	b.ReportMetric(float64(install.Nanoseconds())/float64(b.N), "install-ns/op")
+}
+
+// The table a dictionary read back builds is the one Assign of each
+// value in turn made, slot for slot (tags, ids and filter): build inserts
+// in id order into a table of the size Assign's growth reaches, so
+// lookups, Extended and Install behave the same on either.
+func TestDictionaryBuildMatchesAssign(t *testing.T) {
+	for _, n := range []int{0, 1, 12, 13, 24, 25, 1000, 100_000, 393_217} {
+		vs := randomValues(uint64(n)+3, n, 0)
+		if n == 1000 {
+			for i := range vs {
+				vs[i] = uint64(i) // sequential: long probe runs
+			}
+		}
+		a := NewDictionary()
+		a.AssignBatch(vs, nil)
+		var buf bytes.Buffer
+		if _, err := a.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		b, err := ReadDictionary(&buf)
+		if err != nil {
+			t.Fatalf("n %d: %v", n, err)
+		}
+		if a.shift != b.shift || a.grow != b.grow || !slices.Equal(a.tags, b.tags) || !slices.Equal(a.slots, b.slots) || !slices.Equal(a.filter, b.filter) {
+			t.Fatalf("n %d: built table differs from Assign's (slots %d vs %d)", n, len(b.slots), len(a.slots))
+		}
+	}
 }
