@@ -9,6 +9,8 @@ import (
 	"math"
 	"slices"
 	"unsafe"
+
+	"github.com/hushcrm/hush/internal/prefetch"
 )
 
 // Dictionary gives hashed keys (customers, e-mails, addresses) dense 32-bit
@@ -184,7 +186,7 @@ func (d *Dictionary) prefetchFilter(vs []uint64, addrs *[lookupBlock]uintptr) {
 		w, _ := filterBits(mix(v), d.fshift)
 		addrs[k] = base + uintptr(w)*8
 	}
-	prefetch(addrs[:len(vs)])
+	prefetch.Lines(addrs[:len(vs)])
 }
 
 // lookupBlock is how many probes LookupBatch keeps in flight: enough to
@@ -617,7 +619,7 @@ func (d *Dictionary) build() (dup, first uint32, ok bool) {
 			addrs[na], addrs[na+1], addrs[na+2] = tagBase+i, slotBase+4*i, filterBase+8*uintptr(x>>fshift)
 			na += 3
 		}
-		prefetch(addrs[:na])
+		prefetch.Lines(addrs[:na])
 	}
 	hash(0, min(buildBlock, len(values)), &hs[0])
 	for lo, cur := 0, 0; lo < len(values); lo, cur = lo+buildBlock, 1-cur {

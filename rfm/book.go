@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/hushcrm/hush/internal/prefetch"
 )
 
 // Event is one purchase or return, parsed. Customer is the external id's
@@ -390,7 +392,7 @@ func (l *Ledger) stripe(own *stripeList, events []Event) stripeStats {
 	for i, id := range ids[:min(prefetchWindow, len(ids))] {
 		addrs[i] = uintptr(unsafe.Pointer(l.at(id)))
 	}
-	prefetch(addrs[:min(prefetchWindow, len(ids))])
+	prefetch.Spans24(addrs[:min(prefetchWindow, len(ids))])
 	for lo := 0; lo < len(ids); lo += prefetchWindow {
 		hi := min(lo+prefetchWindow, len(ids))
 		// Prefetch the next window's aggregates: in flight while this
@@ -399,7 +401,7 @@ func (l *Ledger) stripe(own *stripeList, events []Event) stripeStats {
 		for i, id := range next {
 			addrs[i] = uintptr(unsafe.Pointer(l.at(id)))
 		}
-		prefetch(addrs[:len(next)])
+		prefetch.Spans24(addrs[:len(next)])
 		for k := lo; k < hi; k++ {
 			e := &events[at[k]]
 			a := l.at(ids[k])

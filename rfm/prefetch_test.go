@@ -7,40 +7,8 @@ import (
 	"unsafe"
 
 	"github.com/hushcrm/hush/internal/hugepage"
+	"github.com/hushcrm/hush/internal/prefetch"
 )
-
-// prefetch only hints: any addresses, even ones no longer in use or nil,
-// leave memory as it was.
-func TestPrefetchChangesNothing(t *testing.T) {
-	aggs := make([]Aggregate, 1000)
-	for i := range aggs {
-		aggs[i] = Aggregate{First: Day(i), Last: Day(2 * i), Orders: uint32(i), AllOrders: uint32(i + 1), Total: int64(-i)}
-	}
-	for _, tc := range []struct {
-		name  string
-		addrs []uintptr
-	}{
-		{"none", nil},
-		{"one", []uintptr{uintptr(unsafe.Pointer(&aggs[0]))}},
-		{"window", func() []uintptr {
-			var a []uintptr
-			for i := range prefetchWindow {
-				a = append(a, uintptr(unsafe.Pointer(&aggs[i*31])))
-			}
-			return a
-		}()},
-		{"nil and odd", []uintptr{0, 1, ^uintptr(0) &^ 4095}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			prefetch(tc.addrs)
-			for i, a := range aggs {
-				if a != (Aggregate{First: Day(i), Last: Day(2 * i), Orders: uint32(i), AllOrders: uint32(i + 1), Total: int64(-i)}) {
-					t.Fatalf("aggregate %d changed: %+v", i, a)
-				}
-			}
-		})
-	}
-}
 
 // BenchmarkPrefetch: random aggregate updates of a 250 MB table, the
 // next window's lines loaded (the old way), prefetched, or not at all.
@@ -75,7 +43,7 @@ func BenchmarkPrefetch(b *testing.B) {
 						for i, k := range next {
 							addrs[i] = uintptr(unsafe.Pointer(at(k)))
 						}
-						prefetch(addrs[:len(next)])
+						prefetch.Spans24(addrs[:len(next)])
 					}
 					for _, k := range keys[lo:hi] {
 						at(k).add(&e, 0)

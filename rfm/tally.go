@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/hushcrm/hush/internal/prefetch"
 )
 
 // Tally is a one-shot Book for the usual order export, whose customer ids
@@ -256,14 +258,14 @@ func (kl *keyedLedger) stripe(own *keyedStripe, events []Event, seen bool) strip
 	for i, k := range keys[:min(prefetchWindow, len(keys))] {
 		addrs[i] = uintptr(unsafe.Pointer(kl.at(k)))
 	}
-	prefetch(addrs[:min(prefetchWindow, len(keys))])
+	prefetch.Spans24(addrs[:min(prefetchWindow, len(keys))])
 	for lo := 0; lo < len(keys); lo += prefetchWindow {
 		hi := min(lo+prefetchWindow, len(keys))
 		next := keys[hi:min(hi+prefetchWindow, len(keys))]
 		for i, k := range next {
 			addrs[i] = uintptr(unsafe.Pointer(kl.at(k)))
 		}
-		prefetch(addrs[:len(next)])
+		prefetch.Spans24(addrs[:len(next)])
 		for j := lo; j < hi; j++ {
 			e := &events[at[j]]
 			a := kl.at(keys[j])

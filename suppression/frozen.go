@@ -9,6 +9,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
+	"github.com/hushcrm/hush/internal/prefetch"
 )
 
 // frozen is a published set: its bitmap in the roaring portable
@@ -461,7 +462,7 @@ func (w *walker) locate(u []uint64, cs []container) bool {
 		cs[k] = w.c
 		na = cs[k].lines(uint16(v), w.addrs[:], na)
 	}
-	prefetch(w.addrs[:na])
+	prefetch.Lines(w.addrs[:na])
 	return more
 }
 
