@@ -517,6 +517,66 @@ func ReadDictionaryDeferred(r io.Reader, limit int64) (d *Dictionary, build func
 	}, nil
 }
 
+// DictionaryFromBytes reads a dictionary WriteTo wrote at the start of
+// b, as ReadDictionaryDeferred does, and returns how many bytes it took.
+// On a little-endian host the values are not copied: the dictionary reads
+// them in b, which must then stay unchanged for as long as it is used (it
+// never writes there: growing copies them). With checked, the caller has
+// verified a checksum covering these bytes already, and the dictionary's
+// own is not recomputed; duplicates are still found by build.
+func DictionaryFromBytes(b []byte, checked bool) (d *Dictionary, build func() error, n int, err error) {
+	if len(b) < dictHeaderSize {
+		return nil, nil, 0, fmt.Errorf("%w: truncated header (%d of %d bytes)", ErrCorruptDictionary, len(b), dictHeaderSize)
+	}
+	if string(b[:8]) != dictMagic {
+		return nil, nil, 0, fmt.Errorf("%w: not a dictionary (magic %q)", ErrCorruptDictionary, b[:8])
+	}
+	if v := binary.LittleEndian.Uint32(b[8:12]); v != dictVersion {
+		return nil, nil, 0, fmt.Errorf("%w: unsupported version %d (this build reads %d)", ErrCorruptDictionary, v, dictVersion)
+	}
+	count := binary.LittleEndian.Uint64(b[12:20])
+	if count > MaxDictionaryLen {
+		return nil, nil, 0, fmt.Errorf("%w: count %d exceeds the maximum %d", ErrCorruptDictionary, count, uint64(MaxDictionaryLen))
+	}
+	if uint64(len(b)-dictHeaderSize)/8 < count {
+		return nil, nil, 0, fmt.Errorf("%w: truncated after %d of %d values", ErrCorruptDictionary, (len(b)-dictHeaderSize)/8, count)
+	}
+	end := dictHeaderSize + int(count)*8
+	if len(b)-end < 4 {
+		return nil, nil, 0, fmt.Errorf("%w: truncated checksum", ErrCorruptDictionary)
+	}
+	if !checked {
+		if got, want := binary.LittleEndian.Uint32(b[end:]), crc32.Checksum(b[:end], crc32c); got != want {
+			return nil, nil, 0, fmt.Errorf("%w: checksum mismatch (stored %08x, computed %08x)", ErrCorruptDictionary, got, want)
+		}
+	}
+	raw := b[dictHeaderSize:end]
+	var values []uint64
+	switch {
+	case count == 0:
+	case littleEndian:
+		// Full slice expression semantics: cap == len, so an append
+		// (Assign, Extended) copies instead of writing into b.
+		values = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(raw))), count)
+	default:
+		values = make([]uint64, count)
+		for i := range values {
+			values[i] = binary.LittleEndian.Uint64(raw[8*i:])
+		}
+	}
+	d = &Dictionary{values: values}
+	return d, func() error {
+		if dup, first, ok := d.build(); !ok {
+			return fmt.Errorf("%w: value %#016x appears at ids %d and %d", ErrCorruptDictionary, values[dup], first, dup)
+		}
+		return nil
+	}, end + 4, nil
+}
+
+// littleEndian says whether the host's byte order is the serialised
+// one, so values can be read in place.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 func readDictionaryValues(r io.Reader, limit int64) ([]uint64, error) {
 	var hdr [dictHeaderSize]byte
 	if n, err := io.ReadFull(r, hdr[:]); err != nil {

@@ -584,3 +584,67 @@ func TestDictionaryBuildMatchesAssign(t *testing.T) {
 		}
 	}
 }
+
+// TestDictionaryFromBytes: a dictionary read in place answers as one read
+// by ReadDictionary, takes exactly its bytes, never writes to them (Assign
+// and Extended copy), and finds truncation, byte flips and duplicates.
+func TestDictionaryFromBytes(t *testing.T) {
+	d := NewDictionary()
+	for i := range 5000 {
+		d.Assign(mix(uint64(i)) | 1)
+	}
+	var buf bytes.Buffer
+	if _, err := d.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	for _, checked := range []bool{false, true} {
+		in := append(bytes.Clone(raw), "tail"...)
+		keep := bytes.Clone(in)
+		got, build, n, err := DictionaryFromBytes(in, checked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != len(raw) {
+			t.Fatalf("took %d bytes, want %d", n, len(raw))
+		}
+		if err := build(); err != nil {
+			t.Fatal(err)
+		}
+		for id := range uint32(d.Len()) {
+			if j, ok := got.Lookup(d.Value(id)); !ok || j != id {
+				t.Fatalf("id %d: Lookup = %d, %v", id, j, ok)
+			}
+		}
+		ext := got.Extended([]uint64{2, 4})
+		got.Assign(6)
+		got.Install(ext)
+		got.Assign(8)
+		if !bytes.Equal(in, keep) {
+			t.Fatal("the dictionary wrote into the bytes it was read from")
+		}
+	}
+	for n := range len(raw) {
+		if _, _, _, err := DictionaryFromBytes(raw[:n], true); !errors.Is(err, ErrCorruptDictionary) {
+			t.Fatalf("truncated at %d: %v", n, err)
+		}
+	}
+	for i := 0; i < len(raw); i += 7 {
+		bad := bytes.Clone(raw)
+		bad[i] ^= 0x10
+		if _, _, _, err := DictionaryFromBytes(bad, false); !errors.Is(err, ErrCorruptDictionary) {
+			t.Fatalf("flipped byte %d: %v", i, err)
+		}
+	}
+	// A duplicate (the checksum made to agree) is found by build.
+	dup := bytes.Clone(raw)
+	copy(dup[dictHeaderSize+8:dictHeaderSize+16], dup[dictHeaderSize:dictHeaderSize+8])
+	binary.LittleEndian.PutUint32(dup[len(dup)-4:], crc32.Checksum(dup[:len(dup)-4], crc32c))
+	_, build, _, err := DictionaryFromBytes(dup, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := build(); !errors.Is(err, ErrCorruptDictionary) {
+		t.Fatalf("duplicate: build = %v", err)
+	}
+}

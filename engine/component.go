@@ -106,7 +106,7 @@ func writeSections(w *bufio.Writer, cs []component) error {
 // claims is an error (a newer binary wrote it); a component without a
 // section starts empty (it is newer than the snapshot, so the log before
 // the snapshot holds none of its records).
-func readSections(br *bufio.Reader, cs []component) error {
+func readSections(br byteReader, cs []component) error {
 	n, err := binary.ReadUvarint(br)
 	if err != nil {
 		return fmt.Errorf("snapshot sections: %w", err)
@@ -185,7 +185,7 @@ func (c *chunkWriter) close() error {
 }
 
 type chunkReader struct {
-	r    *bufio.Reader
+	r    byteReader
 	left uint64 // bytes left in the current chunk
 	done bool   // the terminating zero chunk was read
 }

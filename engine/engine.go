@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -654,38 +655,18 @@ func writeSnapshotTo(w io.Writer, seq journal.Seq, fingerprint string, nextImpor
 }
 
 // readSnapshotFrom reads a snapshot into a fresh store and the fresh
-// components cs.
+// components cs. A snapshot the journal hands out as verified bytes in
+// memory (wal.MappedSnapshot: mapped, its checksum checked) is read in
+// place: the store keeps its bitmaps and dictionary values there instead
+// of copying them.
 func readSnapshotFrom(r io.Reader, want journal.Seq, cs []component) (*snapState, error) {
+	if m, ok := r.(interface{ Bytes() []byte }); ok {
+		return readSnapshotBytes(m.Bytes(), want, cs)
+	}
 	br := bufio.NewReaderSize(r, 1<<20)
-	var magic [8]byte
-	if _, err := io.ReadFull(br, magic[:]); err != nil {
-		return nil, fmt.Errorf("snapshot header: %w", err)
-	}
-	if magic != snapMagic {
-		return nil, fmt.Errorf("snapshot header: bad magic %q", magic[:])
-	}
-	format, err := binary.ReadUvarint(br)
-	if err != nil || format < 1 || format > snapFormat {
-		return nil, fmt.Errorf("snapshot header: unsupported format %d (%v)", format, err)
-	}
-	seq, err := binary.ReadUvarint(br)
+	format, fp, next, err := readSnapshotHeader(br, want)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot header: %w", err)
-	}
-	if journal.Seq(seq) != want {
-		return nil, fmt.Errorf("snapshot header says seq %d, file name says %d", seq, want)
-	}
-	n, err := binary.ReadUvarint(br)
-	if err != nil || n > 256 {
-		return nil, fmt.Errorf("snapshot header: fingerprint length %d (%v)", n, err)
-	}
-	fp := make([]byte, n)
-	if _, err := io.ReadFull(br, fp); err != nil {
-		return nil, fmt.Errorf("snapshot header: %w", err)
-	}
-	next, err := binary.ReadUvarint(br)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot header: %w", err)
+		return nil, err
 	}
 	var limit int64 // the content's size, when the journal says
 	if s, ok := r.(interface{ Size() int64 }); ok {
@@ -705,7 +686,69 @@ func readSnapshotFrom(r io.Reader, want journal.Seq, cs []component) (*snapState
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return nil, err
 	}
-	return &snapState{store: st, fingerprint: string(fp), nextImportID: next, components: cs}, nil
+	return &snapState{store: st, fingerprint: fp, nextImportID: next, components: cs}, nil
+}
+
+// readSnapshotBytes is readSnapshotFrom for the whole content in b, whose
+// checksum the journal has verified.
+func readSnapshotBytes(b []byte, want journal.Seq, cs []component) (*snapState, error) {
+	br := bytes.NewReader(b)
+	format, fp, next, err := readSnapshotHeader(br, want)
+	if err != nil {
+		return nil, err
+	}
+	off := len(b) - br.Len()
+	st, n, err := suppression.ReadStoreBytes(b[off:], true)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot state: %w", err)
+	}
+	if format >= 2 {
+		if err := readSections(bytes.NewReader(b[off+n:]), cs); err != nil {
+			return nil, err
+		}
+	}
+	return &snapState{store: st, fingerprint: fp, nextImportID: next, components: cs}, nil
+}
+
+type byteReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// readSnapshotHeader reads what precedes the store: format, seq (it must
+// be want), secret fingerprint and next import id.
+func readSnapshotHeader(br byteReader, want journal.Seq) (format uint64, fp string, next uint64, err error) {
+	var magic [8]byte
+	if _, err := io.ReadFull(br, magic[:]); err != nil {
+		return 0, "", 0, fmt.Errorf("snapshot header: %w", err)
+	}
+	if magic != snapMagic {
+		return 0, "", 0, fmt.Errorf("snapshot header: bad magic %q", magic[:])
+	}
+	format, err = binary.ReadUvarint(br)
+	if err != nil || format < 1 || format > snapFormat {
+		return 0, "", 0, fmt.Errorf("snapshot header: unsupported format %d (%v)", format, err)
+	}
+	seq, err := binary.ReadUvarint(br)
+	if err != nil {
+		return 0, "", 0, fmt.Errorf("snapshot header: %w", err)
+	}
+	if journal.Seq(seq) != want {
+		return 0, "", 0, fmt.Errorf("snapshot header says seq %d, file name says %d", seq, want)
+	}
+	n, err := binary.ReadUvarint(br)
+	if err != nil || n > 256 {
+		return 0, "", 0, fmt.Errorf("snapshot header: fingerprint length %d (%v)", n, err)
+	}
+	fpb := make([]byte, n)
+	if _, err := io.ReadFull(br, fpb); err != nil {
+		return 0, "", 0, fmt.Errorf("snapshot header: %w", err)
+	}
+	next, err = binary.ReadUvarint(br)
+	if err != nil {
+		return 0, "", 0, fmt.Errorf("snapshot header: %w", err)
+	}
+	return format, string(fpb), next, nil
 }
 
 func (e *Engine) loadSnapshot(seq journal.Seq) (*snapState, error) {

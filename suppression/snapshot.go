@@ -176,17 +176,47 @@ type crcReader struct {
 	r   io.Reader
 	crc uint32
 	n   int64
+	// checked: a checksum over these bytes was verified before (a mapped
+	// snapshot's): the store's own is neither computed nor compared.
+	checked bool
 }
 
 func (c *crcReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.crc = crc32.Update(c.crc, castagnoli, p[:n])
+	if !c.checked {
+		c.crc = crc32.Update(c.crc, castagnoli, p[:n])
+	}
 	c.n += int64(n)
 	return n, err
 }
 
+// sliceReader reads a store from bytes in memory, and hands out parts of
+// them without a copy (take).
+type sliceReader struct {
+	b   []byte
+	off int
+}
+
+func (s *sliceReader) Read(p []byte) (int, error) {
+	if s.off >= len(s.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, s.b[s.off:])
+	s.off += n
+	return n, nil
+}
+
+func (s *sliceReader) ReadByte() (byte, error) {
+	if s.off >= len(s.b) {
+		return 0, io.EOF
+	}
+	s.off++
+	return s.b[s.off-1], nil
+}
+
 type decoder struct {
 	r     *crcReader
+	src   *sliceReader // the input, when it is in memory (ReadStoreBytes)
 	tmp   [8]byte
 	err   error
 	limit int64 // the input holds at most this many bytes (0: not known)
@@ -266,6 +296,22 @@ func (d *decoder) str(what string, limit int) string {
 // length costs no more memory than the input really holds.
 func (d *decoder) bytes(n uint64) []byte {
 	const chunk = 1 << 20
+	if d.src != nil {
+		if d.err != nil {
+			return nil
+		}
+		if n > uint64(len(d.src.b)-d.src.off) {
+			d.corrupt("truncated")
+			return nil
+		}
+		b := d.src.b[d.src.off : d.src.off+int(n) : d.src.off+int(n)]
+		d.src.off += int(n)
+		d.r.n += int64(n)
+		if !d.r.checked {
+			d.r.crc = crc32.Update(d.r.crc, castagnoli, b)
+		}
+		return b
+	}
 	if d.room(n) {
 		buf := make([]byte, n)
 		if !d.full(buf) {
@@ -358,7 +404,30 @@ func ReadStoreLimit(r io.Reader, limit int64) (*Store, error) {
 	if _, ok := r.(io.ByteReader); !ok {
 		r = bufio.NewReaderSize(r, 1<<20)
 	}
-	d := &decoder{r: &crcReader{r: r}, limit: max(limit, 0)}
+	return readStore(&decoder{r: &crcReader{r: r}, limit: max(limit, 0)}, r)
+}
+
+// ReadStoreBytes reads a store written by WriteTo from the start of b, and
+// says how many bytes it took. The bitmaps and (on little-endian hosts)
+// the dictionaries' values are not copied: the store reads them in b,
+// which must stay unchanged for the store's life (the store never writes
+// there). With checked, the caller has verified a checksum over these
+// bytes already (a mapped snapshot's, journal/wal), so the store's own
+// checksums are not recomputed; every other check is made as ReadStore
+// makes it.
+func ReadStoreBytes(b []byte, checked bool) (*Store, int, error) {
+	src := &sliceReader{b: b}
+	d := &decoder{r: &crcReader{r: src, checked: checked}, src: src, limit: int64(len(b))}
+	s, err := readStore(d, src)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s, src.off, nil
+}
+
+// readStore decodes a store through d; its trailing checksum is read from
+// tail (d's reader without the checksum layer).
+func readStore(d *decoder, tail io.Reader) (*Store, error) {
 	s := NewStore()
 	var magic [8]byte
 	if d.full(magic[:]) && string(magic[:]) != snapMagic {
@@ -390,11 +459,30 @@ func ReadStoreLimit(r io.Reader, limit int64) (*Store, error) {
 		if d.err != nil {
 			break
 		}
-		var left int64
+		var (
+			left int64
+			err  error
+		)
 		if d.limit > 0 {
 			left = max(d.limit-d.r.n, 1)
 		}
-		dict, build, err := contactkey.ReadDictionaryDeferred(d.r, left)
+		var (
+			dict  *contactkey.Dictionary
+			build func() error
+		)
+		if d.src != nil {
+			var n int
+			dict, build, n, err = contactkey.DictionaryFromBytes(d.src.b[d.src.off:], d.r.checked)
+			if err == nil {
+				if !d.r.checked {
+					d.r.crc = crc32.Update(d.r.crc, castagnoli, d.src.b[d.src.off:d.src.off+n])
+				}
+				d.src.off += n
+				d.r.n += int64(n)
+			}
+		} else {
+			dict, build, err = contactkey.ReadDictionaryDeferred(d.r, left)
+		}
 		if err != nil {
 			if errors.Is(err, contactkey.ErrCorruptDictionary) {
 				d.corrupt("%s dictionary: %v", k, err)
@@ -541,10 +629,10 @@ func ReadStoreLimit(r io.Reader, limit int64) (*Store, error) {
 
 	if d.err == nil {
 		want := d.r.crc
-		var tail [4]byte
-		if _, err := io.ReadFull(r, tail[:]); err != nil {
+		var tail4 [4]byte
+		if _, err := io.ReadFull(tail, tail4[:]); err != nil {
 			d.corrupt("truncated checksum")
-		} else if got := binary.LittleEndian.Uint32(tail[:]); got != want {
+		} else if got := binary.LittleEndian.Uint32(tail4[:]); got != want && !d.r.checked {
 			d.corrupt("checksum mismatch (stored %08x, computed %08x)", got, want)
 		}
 	}

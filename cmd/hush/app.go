@@ -81,6 +81,11 @@ type cli struct {
 	// onSync, if set, is told the duration of every journal fsync (serve's
 	// latency histogram).
 	onSync func(time.Duration)
+	// longLived: the process serves for long (serve), so the journal
+	// streams its snapshots instead of mapping them (a mapping is kept
+	// for the life of the process, and holds the file's disk space after
+	// the snapshot is pruned).
+	longLived bool
 }
 
 // userError marks errors that are the user's to fix (exit 1).

@@ -79,7 +79,7 @@ func (c *cli) openJournal() (*dataJournal, error) {
 	if err := checkNotMoved(dir); err != nil {
 		return nil, err
 	}
-	j, err := wal.Open(dir, wal.Options{SegmentSize: c.cfg.SegmentBytes, Logger: func(s string) { c.logf("%s", s) }, OnSync: c.onSync})
+	j, err := wal.Open(dir, wal.Options{SegmentSize: c.cfg.SegmentBytes, Logger: func(s string) { c.logf("%s", s) }, OnSync: c.onSync, MapSnapshots: !c.longLived})
 	if err != nil {
 		if errors.Is(err, wal.ErrLocked) {
 			return nil, &userError{err}

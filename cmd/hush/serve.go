@@ -117,6 +117,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 			(*f)(d)
 		}
 	}
+	c.longLived = true
 	dj, err := c.openJournal()
 	if err != nil {
 		return err

@@ -16,6 +16,8 @@ func TestConformance(t *testing.T) {
 		{"durable", Options{SegmentSize: 4 << 10}},
 		// One group commit per segment: every flush rotates.
 		{"tiny-segments-nosync", Options{SegmentSize: 1, NoSync: true}},
+		// Snapshots mapped and verified at open (one-shot commands).
+		{"mapped-snapshots", Options{SegmentSize: 4 << 10, NoSync: true, MapSnapshots: true}},
 	}
 	for _, c := range configs {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -167,10 +168,14 @@ func (w *WAL) isClosed() bool {
 }
 
 // OpenSnapshot implements journal.Journal. Header and trailer are checked
-// here; the content checksum when the reader reaches the end.
+// here; the content checksum when the reader reaches the end — or, with
+// Options.MapSnapshots, here too, before any content is handed out.
 func (w *WAL) OpenSnapshot(seq journal.Seq) (io.ReadCloser, error) {
 	if w.isClosed() {
 		return nil, journal.ErrClosed
+	}
+	if w.opts.MapSnapshots && canMap {
+		return openMappedSnapshot(w.dir, seq)
 	}
 	return openSnapshot(w.dir, seq)
 }
@@ -197,6 +202,78 @@ func openSnapshot(dir string, seq journal.Seq) (*snapReader, error) {
 	return r, nil
 }
 
+// MappedSnapshot is what OpenSnapshot returns with Options.MapSnapshots:
+// the snapshot's content mapped read-only, its checksum already verified.
+// Bytes hands out the content itself, so a reader can keep parts of it
+// (bitmaps, dictionary values) without copying them. The mapping is never
+// unmapped: whatever was built on it stays valid for the life of the
+// process, also after Close and after the file is removed (its disk space
+// then comes back at exit). Snapshot files are replaced by rename and
+// never written in place, so the mapped bytes do not change.
+type MappedSnapshot struct {
+	content []byte
+	off     int
+}
+
+// Bytes returns the whole content (not only what Read has not returned
+// yet). It must not be written to: the mapping is read-only.
+func (m *MappedSnapshot) Bytes() []byte { return m.content }
+
+// Size is the number of content bytes.
+func (m *MappedSnapshot) Size() int64 { return int64(len(m.content)) }
+
+func (m *MappedSnapshot) Read(p []byte) (int, error) {
+	if m.off >= len(m.content) {
+		return 0, io.EOF
+	}
+	n := copy(p, m.content[m.off:])
+	m.off += n
+	return n, nil
+}
+
+// Close does not unmap (see MappedSnapshot).
+func (m *MappedSnapshot) Close() error { return nil }
+
+// openMappedSnapshot maps the snapshot and checks all of it — header,
+// trailer and the content's checksum — before returning, so nothing of a
+// damaged file is ever used. Where the file cannot be mapped it falls
+// back to the streaming reader.
+func openMappedSnapshot(dir string, seq journal.Seq) (io.ReadCloser, error) {
+	rel := snapDirName + "/" + snapName(seq)
+	f, err := os.Open(filepath.Join(dir, rel))
+	if err != nil {
+		return nil, fmt.Errorf("wal: open snapshot %d: %w", seq, err)
+	}
+	defer f.Close() // the mapping outlives the descriptor
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("wal: open snapshot %d: %w", seq, err)
+	}
+	corrupt := func(off int64, err error) error {
+		return &journal.CorruptionError{Dir: dir, File: rel, Offset: off, Err: err}
+	}
+	size := fi.Size()
+	if size < snapHeaderSize+snapTrailerSize {
+		return nil, corrupt(0, fmt.Errorf("file is %d bytes, too short for a snapshot", size))
+	}
+	data, err := mapFile(f, size)
+	if err != nil {
+		return openSnapshot(dir, seq)
+	}
+	n, want, err := checkSnapFrame(bytes.NewReader(data), size, seq, corrupt)
+	if err == nil {
+		content := data[snapHeaderSize : snapHeaderSize+n : snapHeaderSize+n]
+		if crc32.Checksum(content, castagnoli) != want {
+			err = corrupt(snapHeaderSize, errors.New("snapshot content checksum mismatch"))
+		} else {
+			return &MappedSnapshot{content: content}, nil
+		}
+	}
+	// Nothing refers to a mapping that failed its checks.
+	unmapFile(data)
+	return nil, err
+}
+
 // snapReader streams a snapshot's content and checks its CRC at the end.
 type snapReader struct {
 	closer  io.Closer
@@ -216,40 +293,50 @@ func (s *snapReader) Size() int64 { return s.size }
 // newSnapReader checks the header and trailer of the snapshot in ra.
 // corrupt wraps what is wrong, with its offset.
 func newSnapReader(ra io.ReaderAt, size int64, seq journal.Seq, corrupt func(off int64, err error) error) (*snapReader, error) {
+	n, want, err := checkSnapFrame(ra, size, seq, corrupt)
+	if err != nil {
+		return nil, err
+	}
+	return &snapReader{
+		r:       bufio.NewReaderSize(io.NewSectionReader(ra, snapHeaderSize, n), int(min(max(n, 16), 1<<20))),
+		want:    want,
+		corrupt: corrupt,
+		size:    n,
+	}, nil
+}
+
+// checkSnapFrame checks the header and trailer of the snapshot in ra and
+// returns the content's length and stored checksum.
+func checkSnapFrame(ra io.ReaderAt, size int64, seq journal.Seq, corrupt func(off int64, err error) error) (int64, uint32, error) {
 	if size < snapHeaderSize+snapTrailerSize {
-		return nil, corrupt(0, fmt.Errorf("file is %d bytes, too short for a snapshot", size))
+		return 0, 0, corrupt(0, fmt.Errorf("file is %d bytes, too short for a snapshot", size))
 	}
 	var hdr [snapHeaderSize]byte
 	if _, err := ra.ReadAt(hdr[:], 0); err != nil {
-		return nil, fmt.Errorf("wal: open snapshot %d: %w", seq, err)
+		return 0, 0, fmt.Errorf("wal: open snapshot %d: %w", seq, err)
 	}
 	if string(hdr[:4]) != snapMagic {
-		return nil, corrupt(0, fmt.Errorf("not a hush snapshot (magic %q)", hdr[:4]))
+		return 0, 0, corrupt(0, fmt.Errorf("not a hush snapshot (magic %q)", hdr[:4]))
 	}
 	if v := binary.LittleEndian.Uint16(hdr[4:]); v != snapVersion {
-		return nil, corrupt(4, fmt.Errorf("snapshot format version %d is not supported (want %d)", v, snapVersion))
+		return 0, 0, corrupt(4, fmt.Errorf("snapshot format version %d is not supported (want %d)", v, snapVersion))
 	}
 	if got := journal.Seq(binary.LittleEndian.Uint64(hdr[8:])); got != seq {
-		return nil, corrupt(8, fmt.Errorf("header says seq %d, the file name says %d", got, seq))
+		return 0, 0, corrupt(8, fmt.Errorf("header says seq %d, the file name says %d", got, seq))
 	}
 	var tr [snapTrailerSize]byte
 	trOff := size - snapTrailerSize
 	if _, err := ra.ReadAt(tr[:], trOff); err != nil {
-		return nil, fmt.Errorf("wal: open snapshot %d: %w", seq, err)
+		return 0, 0, fmt.Errorf("wal: open snapshot %d: %w", seq, err)
 	}
 	if string(tr[12:]) != snapTrailerMagic {
-		return nil, corrupt(trOff, errors.New("snapshot trailer missing: the file is truncated or damaged"))
+		return 0, 0, corrupt(trOff, errors.New("snapshot trailer missing: the file is truncated or damaged"))
 	}
 	n := binary.LittleEndian.Uint64(tr[0:])
 	if n != uint64(trOff-snapHeaderSize) {
-		return nil, corrupt(trOff, fmt.Errorf("trailer says %d bytes of content, the file holds %d", n, trOff-snapHeaderSize))
+		return 0, 0, corrupt(trOff, fmt.Errorf("trailer says %d bytes of content, the file holds %d", n, trOff-snapHeaderSize))
 	}
-	return &snapReader{
-		r:       bufio.NewReaderSize(io.NewSectionReader(ra, snapHeaderSize, int64(n)), int(min(max(int64(n), 16), 1<<20))),
-		want:    binary.LittleEndian.Uint32(tr[8:]),
-		corrupt: corrupt,
-		size:    int64(n),
-	}, nil
+	return int64(n), binary.LittleEndian.Uint32(tr[8:]), nil
 }
 
 func (s *snapReader) Read(p []byte) (int, error) {

@@ -35,6 +35,12 @@ type Options struct {
 	// OnSync, if set, is told how long each fsync of segment data took
 	// (for a latency histogram). It runs on the commit path: keep it cheap.
 	OnSync func(time.Duration)
+	// MapSnapshots makes OpenSnapshot map the file read-only and verify
+	// its checksum before returning a *MappedSnapshot, whose content a
+	// reader may keep using without a copy (Linux; elsewhere the
+	// streaming reader). For processes that load a snapshot once: the
+	// mapping is kept for the life of the process.
+	MapSnapshots bool
 
 	// wrapFile lets tests put a fault-injecting layer over segment files.
 	wrapFile func(segmentFile) segmentFile

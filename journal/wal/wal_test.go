@@ -118,31 +118,86 @@ func TestSnapshotDamage(t *testing.T) {
 		{"truncated to nothing", func(t *testing.T, p string) { os.Truncate(p, 0) }, true, 0, "too short"},
 		{"bytes appended", func(t *testing.T, p string) { appendFile(t, p, []byte("xx")) }, true, snapHeaderSize + 6000 + 2, "trailer missing"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			w := openT(t, dir, Options{NoSync: true})
-			appendRecs(t, w, 5)
-			writeSnapT(t, w, 5, content)
-			rel := snapDirName + "/" + snapName(5)
-			tc.damage(t, filepath.Join(dir, rel))
-			_, verr := Verify(dir)
-			wantCorruption(t, verr, dir, rel, tc.off, tc.msg)
-			rc, err := w.OpenSnapshot(5)
-			if tc.atOpen {
+	for _, mapped := range []bool{false, true} {
+		for _, tc := range tests {
+			name := tc.name
+			if mapped {
+				name = "mapped/" + name
+			}
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				w := openT(t, dir, Options{NoSync: true, MapSnapshots: mapped})
+				appendRecs(t, w, 5)
+				writeSnapT(t, w, 5, content)
+				rel := snapDirName + "/" + snapName(5)
+				tc.damage(t, filepath.Join(dir, rel))
+				_, verr := Verify(dir)
+				wantCorruption(t, verr, dir, rel, tc.off, tc.msg)
+				rc, err := w.OpenSnapshot(5)
+				// A mapped snapshot is checked whole before it is handed
+				// out: nothing of a damaged one is ever read.
+				if tc.atOpen || mapped && canMap {
+					wantCorruption(t, err, dir, rel, tc.off, tc.msg)
+					return
+				}
+				if err != nil {
+					t.Fatalf("OpenSnapshot: %v", err)
+				}
+				defer rc.Close()
+				b, err := io.ReadAll(rc)
 				wantCorruption(t, err, dir, rel, tc.off, tc.msg)
-				return
-			}
-			if err != nil {
-				t.Fatalf("OpenSnapshot: %v", err)
-			}
-			defer rc.Close()
-			b, err := io.ReadAll(rc)
-			wantCorruption(t, err, dir, rel, tc.off, tc.msg)
-			if len(b) != len(content) {
-				t.Fatalf("read %d bytes before the error, want %d", len(b), len(content))
-			}
-		})
+				if len(b) != len(content) {
+					t.Fatalf("read %d bytes before the error, want %d", len(b), len(content))
+				}
+			})
+		}
+	}
+}
+
+// TestMappedSnapshot: a mapped snapshot hands out exactly the content,
+// through Read and Bytes, and stays readable after Close and after the
+// file is replaced and removed.
+func TestMappedSnapshot(t *testing.T) {
+	if !canMap {
+		t.Skip("no mapping on this platform")
+	}
+	dir := t.TempDir()
+	w := openT(t, dir, Options{NoSync: true, MapSnapshots: true})
+	appendRecs(t, w, 5)
+	content := bytes.Repeat([]byte("mapped;"), 5000)
+	writeSnapT(t, w, 5, content)
+	rc, err := w.OpenSnapshot(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := rc.(*MappedSnapshot)
+	if !ok {
+		t.Fatalf("OpenSnapshot returned %T, want *MappedSnapshot", rc)
+	}
+	if m.Size() != int64(len(content)) || !bytes.Equal(m.Bytes(), content) {
+		t.Fatalf("Bytes: %d bytes, want the %d content bytes", len(m.Bytes()), len(content))
+	}
+	got, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("ReadAll: %d bytes, %v", len(got), err)
+	}
+	if cap(m.Bytes()) != len(content) {
+		t.Fatalf("cap %d: an append could write past the content", cap(m.Bytes()))
+	}
+	rc.Close()
+	// A new snapshot at the same position replaces the file; the old
+	// mapping still reads the old bytes.
+	writeSnapT(t, w, 5, []byte("other"))
+	appendRecs(t, w, 3)
+	writeSnapT(t, w, 7, []byte("x"))
+	writeSnapT(t, w, 8, []byte("y"))
+	if !bytes.Equal(m.Bytes(), content) {
+		t.Fatal("the mapping changed after the file was replaced")
+	}
+	rc, err = w.OpenSnapshot(5)
+	if err == nil {
+		rc.Close()
+		t.Fatal("snapshot 5 should be pruned")
 	}
 }
 
