@@ -188,7 +188,8 @@ func TestDictionaryRoundTrip(t *testing.T) {
 		d.AssignBatch(vs, nil)
 		var buf bytes.Buffer
 		written, err := d.WriteTo(&buf)
-		if err != nil || written != int64(buf.Len()) || buf.Len() != dictHeaderSize+8*d.Len()+4 {
+		slots := int(tableSlots(uint64(d.Len())))
+		if err != nil || written != int64(buf.Len()) || buf.Len() != dictHeaderSize+8*d.Len()+8*max(slots/16, 1)+5*slots+4 {
 			t.Fatalf("n=%d: WriteTo = %d, %v (buffer %d)", n, written, err, buf.Len())
 		}
 		again, err := ReadDictionary(bytes.NewReader(buf.Bytes()))
@@ -218,7 +219,7 @@ func TestDictionaryGoldenBytes(t *testing.T) {
 	if _, err := d.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "dictionary_v1.golden")
+	path := filepath.Join("testdata", "dictionary_v2.golden")
 	if *update {
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -234,6 +235,63 @@ func TestDictionaryGoldenBytes(t *testing.T) {
 	got, err := ReadDictionary(bytes.NewReader(want))
 	if err != nil || got.Len() != 4 || got.Value(2) != 0xdeadbeefcafef00d {
 		t.Errorf("reading the golden file: %v", err)
+	}
+}
+
+// v1Bytes is the version 1 form of vs (values only, no table), as
+// builds before version 2 wrote it.
+func v1Bytes(vs []uint64) []byte {
+	b := append([]byte(dictMagic), 1, 0, 0, 0)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(vs)))
+	for _, v := range vs {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32c))
+}
+
+// A version 1 file (the golden one older builds wrote, and others made
+// like it) still reads, through the stream and in place: the table is
+// built then, the same as a version 2 file carries, and writing it back
+// gives version 2.
+func TestDictionaryReadsVersion1(t *testing.T) {
+	golden, err := os.ReadFile(filepath.Join("testdata", "dictionary_v1.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		v1   []byte
+		vs   []uint64
+	}{
+		{"golden", golden, []uint64{3, 1, 0xdeadbeefcafef00d, 2}},
+		{"empty", v1Bytes(nil), nil},
+		{"one", v1Bytes([]uint64{7}), []uint64{7}},
+		{"grown", v1Bytes(randomValues(9, 50_000, 0)), randomValues(9, 50_000, 0)},
+	} {
+		want := NewDictionary()
+		want.AssignBatch(tc.vs, nil)
+		var v2 bytes.Buffer
+		if _, err := want.WriteTo(&v2); err != nil {
+			t.Fatal(err)
+		}
+		streamed, err := ReadDictionary(bytes.NewReader(tc.v1))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		inPlace, build, n, err := DictionaryFromBytes(tc.v1, false)
+		if err != nil || n != len(tc.v1) {
+			t.Fatalf("%s: in place: %d of %d bytes, %v", tc.name, n, len(tc.v1), err)
+		}
+		if err := build(); err != nil {
+			t.Fatalf("%s: in place: %v", tc.name, err)
+		}
+		for _, got := range []*Dictionary{streamed, inPlace} {
+			checkAgainstMap(t, got, tc.vs)
+			var again bytes.Buffer
+			if _, err := got.WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), v2.Bytes()) {
+				t.Fatalf("%s: written back is not the version 2 form (%v)", tc.name, err)
+			}
+		}
 	}
 }
 
@@ -279,15 +337,70 @@ func TestReadDictionaryRejectsCorruption(t *testing.T) {
 		want string
 	}{
 		{"magic", mutate(func(b []byte) { copy(b, "NOTADICT") }), "not a dictionary"},
-		{"version", mutate(func(b []byte) { binary.LittleEndian.PutUint32(b[8:], 2) }), "unsupported version 2"},
-		{"duplicate", mutate(func(b []byte) { binary.LittleEndian.PutUint64(b[dictHeaderSize+16:], 10) }), "value 0x000000000000000a appears at ids 0 and 2"},
-		{"huge count", mutate(func(b []byte) { binary.LittleEndian.PutUint64(b[12:], 1<<40) }), "exceeds the maximum"},
-		{"count beyond data", mutate(func(b []byte) { binary.LittleEndian.PutUint64(b[12:], 1<<30) }), "truncated after"},
+		{"version", mutate(func(b []byte) { binary.LittleEndian.PutUint32(b[8:], 3) }), "unsupported version 3"},
+		{"v1 duplicate", v1Bytes([]uint64{10, 20, 10}), "value 0x000000000000000a appears at ids 0 and 2"},
+		{"huge count", mutate(func(b []byte) { binary.LittleEndian.PutUint64(b[16:], 1<<40) }), "exceeds the maximum"},
+		{"v1 huge count", func() []byte { b := v1Bytes(nil); binary.LittleEndian.PutUint64(b[12:], 1<<40); return withCRC(b) }(), "exceeds the maximum"},
+		{"count beyond data", mutate(func(b []byte) {
+			binary.LittleEndian.PutUint32(b[12:], 31)
+			binary.LittleEndian.PutUint64(b[16:], 1<<30)
+		}), "truncated after"},
+		{"table size", mutate(func(b []byte) { binary.LittleEndian.PutUint32(b[12:], 5) }), "table of 2^5 slots for 3 values (want 16 slots)"},
+		{"slot id out of range", mutate(func(b []byte) { setSlot(b, 3, func(id uint32) uint32 { return id + 3 }) }), "table does not fit its 3 values (3 occupied slots, stray tag bits 0x0, largest id"},
+		{"tag cleared", mutate(func(b []byte) { setTag(b, 3, func(uint8) uint8 { return 0 }) }), "(2 occupied slots"},
+		{"tag without its mark", mutate(func(b []byte) { setTag(b, 3, func(t uint8) uint8 { return t &^ 0x80 }) }), "(2 occupied slots, stray tag bits"},
+		{"id beyond the values in an empty slot", mutate(func(b []byte) { setEmptySlot(b, 3, 0) }), "largest id 3"},
 		{"checksum", append(append([]byte{}, good[:len(good)-4]...), 0, 0, 0, 0), "checksum mismatch"},
 	} {
 		_, err := ReadDictionary(bytes.NewReader(c.data))
 		if !errors.Is(err, ErrCorruptDictionary) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+// tableParts returns the slots and tags of a version 2 dictionary's
+// bytes b (views into b).
+func tableParts(b []byte) (slots, tags []byte) {
+	count := binary.LittleEndian.Uint64(b[16:])
+	n := int(1) << binary.LittleEndian.Uint32(b[12:])
+	off := dictHeaderSize + 8*int(count) + 8*max(n/16, 1)
+	return b[off : off+4*n], b[off+4*n : off+5*n]
+}
+
+// occupied returns the position of the k-th occupied slot (k from 1)
+// of b's table.
+func occupied(b []byte, k int) int {
+	_, tags := tableParts(b)
+	for i, t := range tags {
+		if t != 0 {
+			if k--; k == 0 {
+				return i
+			}
+		}
+	}
+	panic("not that many occupied slots")
+}
+
+func setSlot(b []byte, k int, f func(uint32) uint32) {
+	slots, _ := tableParts(b)
+	i := occupied(b, k)
+	binary.LittleEndian.PutUint32(slots[4*i:], f(binary.LittleEndian.Uint32(slots[4*i:])))
+}
+
+func setTag(b []byte, k int, f func(uint8) uint8) {
+	_, tags := tableParts(b)
+	i := occupied(b, k)
+	tags[i] = f(tags[i])
+}
+
+// setEmptySlot puts id in the first empty slot of b's table.
+func setEmptySlot(b []byte, id uint32, _ int) {
+	slots, tags := tableParts(b)
+	for i, t := range tags {
+		if t == 0 {
+			binary.LittleEndian.PutUint32(slots[4*i:], id)
+			return
 		}
 	}
 }
@@ -462,19 +575,13 @@ func TestDictionaryLookupBatchDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// A duplicate anywhere in a big serialised dictionary is caught by the
-// bulk build and named by its two ids, earlier first.
+// A duplicate anywhere in a big version 1 dictionary (values only) is
+// caught by the bulk build and named by its two ids, earlier first.
 func TestReadDictionaryDuplicateInBigTable(t *testing.T) {
 	vs := randomValues(3, 300_000, 0)
-	d := NewDictionary()
-	d.AssignBatch(vs, nil)
-	var buf bytes.Buffer
-	if _, err := d.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	b := append([]byte{}, buf.Bytes()...)
-	binary.LittleEndian.PutUint64(b[dictHeaderSize+8*250_001:], vs[17])
-	_, err := ReadDictionary(bytes.NewReader(withCRC(b)))
+	dup := slices.Clone(vs)
+	dup[250_001] = vs[17]
+	_, err := ReadDictionary(bytes.NewReader(v1Bytes(dup)))
 	want := fmt.Sprintf("value %#016x appears at ids 17 and 250001", vs[17])
 	if !errors.Is(err, ErrCorruptDictionary) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got %v, want %q", err, want)
@@ -636,10 +743,8 @@ func TestDictionaryFromBytes(t *testing.T) {
 			t.Fatalf("flipped byte %d: %v", i, err)
 		}
 	}
-	// A duplicate (the checksum made to agree) is found by build.
-	dup := bytes.Clone(raw)
-	copy(dup[dictHeaderSize+8:dictHeaderSize+16], dup[dictHeaderSize:dictHeaderSize+8])
-	binary.LittleEndian.PutUint32(dup[len(dup)-4:], crc32.Checksum(dup[:len(dup)-4], crc32c))
+	// A duplicate in a version 1 file (no table) is found by build.
+	dup := v1Bytes([]uint64{5, 5})
 	_, build, _, err := DictionaryFromBytes(dup, false)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package contactkey
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -129,7 +130,8 @@ func FuzzCustomer(f *testing.F) {
 }
 
 // FuzzReadDictionary: untrusted bytes never panic, and whatever is accepted
-// writes back byte for byte.
+// writes back byte for byte (a version 1 input as the version 2 form of
+// the same values), in place as through the stream.
 func FuzzReadDictionary(f *testing.F) {
 	for _, vs := range [][]uint64{nil, {1}, {3, 1, 2}, {0, ^uint64(0)}} {
 		d := NewDictionary()
@@ -139,6 +141,7 @@ func FuzzReadDictionary(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(buf.Bytes())
+		f.Add(v1Bytes(vs))
 	}
 	f.Add([]byte("HUSHDICT"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -148,9 +151,25 @@ func FuzzReadDictionary(f *testing.F) {
 			return
 		}
 		consumed := data[:len(data)-r.Len()]
+		want := consumed
+		if binary.LittleEndian.Uint32(consumed[8:]) == 1 {
+			ref := NewDictionary()
+			for id := range uint32(d.Len()) {
+				ref.Assign(d.Value(id))
+			}
+			var v2 bytes.Buffer
+			if _, err := ref.WriteTo(&v2); err != nil {
+				t.Fatal(err)
+			}
+			want = v2.Bytes()
+		}
 		var buf bytes.Buffer
-		if _, err := d.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), consumed) {
+		if _, err := d.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), want) {
 			t.Fatalf("accepted %x but writes %x", consumed, buf.Bytes())
+		}
+		in, build, n, err := DictionaryFromBytes(data, false)
+		if err != nil || n != len(consumed) || build() != nil || in.Len() != d.Len() {
+			t.Fatalf("accepted %x through the stream, not in place (%d bytes, %v)", consumed, n, err)
 		}
 	})
 }
