@@ -259,3 +259,45 @@ func splitDelim32(offs []uint32, raw []byte, delim byte, base uint32) []uint32 {
 		start += i + 1
 	}
 }
+
+// Lines returns rows i..j-1 (0 <= i <= j <= Len) as one slice of the
+// batch's memory, each row's Raw followed by '\n', when they lie so in
+// the arena: consecutive good rows of a file with LF line ends, taken
+// from the buffer as one span. It returns nil otherwise (a CRLF line
+// end, a row with unescaped fields or without Raw, an empty range). A
+// writer then puts a run of rows out with one copy instead of one call
+// per row; the bytes are those WriteRaw would write row by row.
+func (b *Batch) Lines(i, j int) []byte {
+	if i >= j {
+		return nil
+	}
+	rows := b.rows[i:j]
+	start := rows[0].raw0
+	at := start
+	for k := range rows {
+		br := &rows[k]
+		if br.raw0 != at || br.raw1 <= br.raw0 || int(br.raw1) >= len(b.arena) || b.arena[br.raw1] != '\n' {
+			return nil
+		}
+		at = br.raw1 + 1
+	}
+	return b.arena[start:at:at]
+}
+
+// Field returns field col (0-based) of row i, unquoted: Row(i).Field(col)
+// without building the row. col must be below the row's NumFields.
+func (b *Batch) Field(i, col int) []byte {
+	br := &b.rows[i]
+	if uint32(col) >= br.nf {
+		panic("csvio: Batch.Field: column out of range")
+	}
+	o := 2 * (br.f0 + uint32(col))
+	s, e := b.offs[o], b.offs[o+1]
+	return b.arena[s:e:e]
+}
+
+// RowInfo returns the line and the error of row i, without building the row.
+func (b *Batch) RowInfo(i int) (line int64, err *RowError) {
+	br := &b.rows[i]
+	return br.line, br.err
+}

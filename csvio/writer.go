@@ -135,3 +135,10 @@ func needsQuotesString(f string, delim byte) bool {
 
 // hasZeroByte is non-zero exactly when some byte of x is zero.
 func hasZeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
+
+// WriteLines writes lines as they are: whole records, each already ending
+// in '\n' (what Batch.Lines returns).
+func (w *Writer) WriteLines(lines []byte) error {
+	_, err := w.bw.Write(lines)
+	return err
+}

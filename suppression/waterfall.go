@@ -94,12 +94,22 @@ func (w *Waterfall) before(a, b int) bool {
 }
 
 // AddRow counts a suppressed row with its reasons (at least one).
-func (w *Waterfall) AddRow(reasons []Reason) {
-	if len(reasons) == 0 {
-		w.AddClean()
+func (w *Waterfall) AddRow(reasons []Reason) { w.AddRows(reasons, 1) }
+
+// AddRows counts n suppressed rows that have the same reasons: AddRow n
+// times in one step. A scrub's suppressed rows share a few dozen reason
+// sets at most, so its writer counts each set's rows and adds them here
+// once a batch, instead of walking the reasons of every row.
+func (w *Waterfall) AddRows(reasons []Reason, n int64) {
+	if n <= 0 {
 		return
 	}
-	w.input++
+	if len(reasons) == 0 {
+		w.input += n
+		w.clean += n
+		return
+	}
+	w.input += n
 	w.seen = w.seen[:0]
 	first := -1
 	for i := range reasons {
@@ -108,12 +118,12 @@ func (w *Waterfall) AddRow(reasons []Reason) {
 			continue
 		}
 		w.seen = append(w.seen, s)
-		w.steps[s].rows++
+		w.steps[s].rows += n
 		if first < 0 || w.before(s, first) {
 			first = s
 		}
 	}
-	w.steps[first].removed++
+	w.steps[first].removed += n
 }
 
 // AddRejected counts a row that could not be checked (a key that does not

@@ -100,3 +100,37 @@ func TestWaterfallWithoutPolicy(t *testing.T) {
 		t.Errorf("steps %+v", r.Steps)
 	}
 }
+
+// TestAddRowsIsAddRowRepeated: AddRows(rs, n) counts as n AddRow(rs).
+func TestAddRowsIsAddRowRepeated(t *testing.T) {
+	f := newFixture(t)
+	f.list("a_dnc", contactkey.KindPhone, Deny, "call", "direct_marketing", SourceNationalRegistry)
+	f.list("c_ok", contactkey.KindCustomer, Consent, "call", "direct_marketing", SourceCustomerRequest)
+	p := f.policy(Call, DirectMarketing, "acme")
+	dnc := Reason{Code: ReasonList, List: "a_dnc"}
+	noc := Reason{Code: ReasonNoConsent, List: "c_ok"}
+	opt := Reason{Code: ReasonOptOut, List: OptOutsList, Purpose: DirectMarketing}
+	capped := Reason{Code: "frequency_cap", List: "weekly"}
+	sets := []struct {
+		rs []Reason
+		n  int64
+	}{
+		{[]Reason{dnc, noc}, 3},
+		{[]Reason{noc}, 1},
+		{nil, 4},
+		{[]Reason{capped, opt}, 2},
+		{[]Reason{noc, noc}, 5},
+		{[]Reason{dnc}, 0},
+	}
+	one, many := NewWaterfall(p), NewWaterfall(p)
+	for _, s := range sets {
+		for range s.n {
+			one.AddRow(s.rs)
+		}
+		many.AddRows(s.rs, s.n)
+	}
+	a, b := one.Result(), many.Result()
+	if !slices.Equal(a.Steps, b.Steps) || !maps.Equal(a.PerReason, b.PerReason) || a.Input != b.Input || a.Clean != b.Clean {
+		t.Fatalf("AddRow ×n:\n%+v\nAddRows:\n%+v", a, b)
+	}
+}
