@@ -370,6 +370,7 @@ type stripeStats struct {
 	events         int64
 	excluded       int64
 	minDay, maxDay Day
+	touched        uint64 // the waiting rooms' pre-reads (a sum nobody reads)
 }
 
 func (l *Ledger) merge(st stripeStats) {

@@ -8,6 +8,9 @@ package rfm
 type Tables struct {
 	Aggregates func(n int) []Aggregate
 	IDs        func(n int) []uint32
+	// Rooms: the one-shot tally's waiting rooms (fixed buffers of
+	// events, written in order, read back once when full).
+	Rooms func(n int) []uint64
 }
 
 // slabParts: once a table has this many chunks (aggregates) or pages

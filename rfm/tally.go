@@ -3,9 +3,6 @@ package rfm
 import (
 	"runtime"
 	"sync"
-	"unsafe"
-
-	"github.com/hushcrm/hush/internal/prefetch"
 )
 
 // Tally is a one-shot Book for the usual order export, whose customer ids
@@ -35,7 +32,10 @@ type Tally struct {
 	n      int    // customers
 	tables Tables
 	book   *Book // after the hand-over
-	keep   []bool
+	rooms  *rooms
+	// partBits and roomSize: the waiting rooms' shape (0, 0: the
+	// defaults; tests set others).
+	partBits, roomSize int
 }
 
 // keyedLedger is one ledger's aggregates by customer key (chunks of
@@ -53,17 +53,8 @@ type keyedLedger struct {
 	events   int64
 	minDay   Day
 	maxDay   Day
-	own      []keyedStripe
 	spare    [][]Aggregate
 	tables   *Tables
-}
-
-// keyedStripe is one stripe's share of a batch: keys and their events,
-// and (first ledger) how many brought a new customer.
-type keyedStripe struct {
-	keys []uint64
-	at   []int32
-	news int
 }
 
 // The marks in First of an aggregate without orders.
@@ -80,9 +71,6 @@ const (
 	// over the range long before most of them are known. Beyond that the
 	// key range may be at most 4 times the customers.
 	tallyBaseChunks = 256
-	// keyStripeBits: a stripe owns runs of 512 keys, so that one word of
-	// a counted bitmap and one cache line of it belong to one stripe.
-	keyStripeBits = 9
 )
 
 // NewTally returns an empty tally feeding one ledger per config; orderHint
@@ -116,7 +104,15 @@ func (t *Tally) fits(key uint64) bool {
 		return true
 	}
 	if t.chunks >= tallyBaseChunks && (t.chunks+1)*aggChunk > 4*t.n {
-		return false
+		// t.n counts the customers of the events applied so far: apply
+		// the waiting ones before deciding.
+		if t.rooms == nil || t.rooms.pending == 0 {
+			return false
+		}
+		t.drain()
+		if (t.chunks+1)*aggChunk > 4*t.n {
+			return false
+		}
 	}
 	for len(t.have) <= c {
 		t.have = append(t.have, false)
@@ -152,7 +148,10 @@ func (kl *keyedLedger) at(key uint64) *Aggregate {
 	return &kl.chunks[key>>aggChunkBits][key&(aggChunk-1)]
 }
 
-// AddBatch applies events in order, exactly as Book.AddBatch would.
+// AddBatch applies events in order, exactly as Book.AddBatch would: the
+// order set and the counters of duplicates at once, the aggregates when
+// the events' waiting rooms fill (rooms.go), and every event by the time
+// the Book is made.
 func (t *Tally) AddBatch(events []Event) {
 	if t.book != nil {
 		t.book.AddBatch(events)
@@ -164,80 +163,32 @@ func (t *Tally) AddBatch(events []Event) {
 			return
 		}
 	}
-	n := len(events)
-	if cap(t.keep) < n {
-		t.keep = make([]bool, n)
+	if t.rooms == nil {
+		pb, size := t.partBits, t.roomSize
+		if pb == 0 && size == 0 {
+			pb, size = defaultPartBits, defaultRoomSize
+		}
+		t.rooms = newRooms(uint(pb), size, t.tables.Rooms)
 	}
-	keep := t.keep[:n]
+	r := t.rooms
 	for i := range events {
 		e := &events[i]
-		keep[i] = e.Order == 0 || t.orders.Add(e.Order, e.Return)
-		if !keep[i] {
+		if e.Order != 0 && !t.orders.Add(e.Order, e.Return) {
 			t.dups++
+			continue
 		}
+		r.add(e)
 	}
-	for li, kl := range t.led {
-		own := kl.applyBatch(events, keep, li == 0)
-		if li == 0 {
-			for _, st := range own {
-				t.n += st.news
-			}
-		}
-	}
+	t.flushFull()
 }
 
-// applyBatch is Ledger.applyBatch by key: stripes of keys on every core.
-// The first ledger (seen) also gets the kept events after its cutoff, to
-// find new customers; it returns the stripes with their counts.
-func (kl *keyedLedger) applyBatch(events []Event, keep []bool, seen bool) []keyedStripe {
-	par := runtime.GOMAXPROCS(0)
-	if par < 2 || len(events) < 4096 {
-		par = 1
+// setRooms sets the partitions' size (1<<partBits keys, at most a chunk)
+// and the rooms' (events) before the first batch.
+func (t *Tally) setRooms(partBits, size int) {
+	if partBits < 0 || partBits > aggChunkBits || size < 1 {
+		panic("rfm: bad waiting rooms")
 	}
-	par = min(par, 8)
-	if cap(kl.own) < par {
-		kl.own = make([]keyedStripe, par)
-	}
-	own := kl.own[:par]
-	for w := range own {
-		own[w].keys, own[w].at, own[w].news = own[w].keys[:0], own[w].at[:0], 0
-	}
-	cut := kl.cfg.Cutoff
-	for i := range events {
-		if !keep[i] {
-			continue
-		}
-		if !seen && events[i].Day > cut {
-			kl.excluded++
-			continue
-		}
-		k := events[i].Customer
-		w := 0
-		if par > 1 {
-			w = int(k>>keyStripeBits) % par
-		}
-		own[w].keys = append(own[w].keys, k)
-		own[w].at = append(own[w].at, int32(i))
-	}
-	if par == 1 {
-		kl.merge(kl.stripe(&own[0], events, seen))
-		return own
-	}
-	stats := make([]stripeStats, par)
-	var wg sync.WaitGroup
-	for w := 1; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			stats[w] = kl.stripe(&own[w], events, seen)
-		}()
-	}
-	stats[0] = kl.stripe(&own[0], events, seen)
-	wg.Wait()
-	for _, st := range stats {
-		kl.merge(st)
-	}
-	return own
+	t.partBits, t.roomSize = partBits, size
 }
 
 func (kl *keyedLedger) merge(st stripeStats) {
@@ -245,53 +196,6 @@ func (kl *keyedLedger) merge(st stripeStats) {
 	kl.excluded += st.excluded
 	kl.minDay = min(kl.minDay, st.minDay)
 	kl.maxDay = max(kl.maxDay, st.maxDay)
-}
-
-// stripe is Ledger.stripe by key, leaving the marks in First; with seen
-// it takes events after the cutoff too (counting them excluded) and counts
-// the events that find an untouched aggregate.
-func (kl *keyedLedger) stripe(own *keyedStripe, events []Event, seen bool) stripeStats {
-	st := stripeStats{minDay: NoCutoff, maxDay: NoWindow}
-	keys, at := own.keys, own.at[:len(own.keys)]
-	ws, cut := kl.cfg.WindowStart, kl.cfg.Cutoff
-	var addrs [prefetchWindow]uintptr
-	for i, k := range keys[:min(prefetchWindow, len(keys))] {
-		addrs[i] = uintptr(unsafe.Pointer(kl.at(k)))
-	}
-	prefetch.Spans24(addrs[:min(prefetchWindow, len(keys))])
-	for lo := 0; lo < len(keys); lo += prefetchWindow {
-		hi := min(lo+prefetchWindow, len(keys))
-		next := keys[hi:min(hi+prefetchWindow, len(keys))]
-		for i, k := range next {
-			addrs[i] = uintptr(unsafe.Pointer(kl.at(k)))
-		}
-		prefetch.Spans24(addrs[:len(next)])
-		for j := lo; j < hi; j++ {
-			e := &events[at[j]]
-			a := kl.at(keys[j])
-			if a.AllOrders == 0 {
-				if seen && a.First == 0 {
-					own.news++
-					a.First = firstSeen
-				}
-				if e.Day > cut {
-					st.excluded++
-					continue
-				}
-				if e.Return {
-					a.First = firstCounted
-				}
-			} else if e.Day > cut {
-				st.excluded++
-				continue
-			}
-			st.events++
-			st.maxDay = max(st.maxDay, e.Day)
-			st.minDay = min(st.minDay, e.Day)
-			a.add(e, ws)
-		}
-	}
-	return st
 }
 
 // Book finishes the tally: the Book a Book's own AddBatch calls would
@@ -303,6 +207,7 @@ func (t *Tally) Book() *Book {
 	if t.book != nil {
 		return t.book
 	}
+	t.drain()
 	par := runtime.GOMAXPROCS(0)
 	// The customers are the keys whose aggregate in the first ledger was
 	// touched (an order, or a mark in First). Counted per key chunk on
@@ -349,7 +254,7 @@ func (t *Tally) Book() *Book {
 		b.ledgers = append(b.ledgers, kl.compact(keys, n, t.tables))
 	}
 	t.book = b
-	t.led, t.have, t.keep = nil, nil, nil
+	t.led, t.have, t.rooms = nil, nil, nil
 	return b
 }
 

@@ -11,8 +11,12 @@ import (
 // counter of every ledger, duplicates, the order set, and the same again
 // when it hands over to a Book part-way (a non-numeric id, a number too
 // large, keys too sparse) and the Book takes the rest. Its own customers'
-// dense ids ascend with their numbers.
+// dense ids ascend with their numbers. Every shape of waiting rooms
+// (partitions of 1, 2, ... keys; rooms of 1, 2, ... events; {0, 0} the
+// defaults) gives that Book.
 func TestTallyEqualsBook(t *testing.T) {
+	type shape struct{ partBits, size int }
+	shapes := []shape{{0, 0}, {0, 1}, {0, 2}, {1, 1}, {1, 2}, {1, 3}, {4, 5}, {9, 64}, {12, 1000}, {aggChunkBits, 100}}
 	type gen struct {
 		name   string
 		key    func(r *rand.Rand, i int) uint64
@@ -45,45 +49,55 @@ func TestTallyEqualsBook(t *testing.T) {
 	cfgs := []LedgerConfig{{Cutoff: 900, WindowStart: 300}, {Cutoff: NoCutoff, WindowStart: NoWindow}}
 	for _, g := range gens {
 		for _, batch := range []int{1, 700, 8192, 70_000} {
-			t.Run(g.name+"/"+strconv.Itoa(batch), func(t *testing.T) {
-				r := rand.New(rand.NewPCG(7, uint64(batch)))
-				events := make([]Event, max(g.events, 60_000))
-				for i := range events {
-					e := &events[i]
-					e.Customer = g.key(r, i)
-					if e.Customer&(1<<63) != 0 {
-						e.CustomerName = []byte("n" + strconv.Itoa(i%500))
-					}
-					e.Order = uint64(1 + i)
-					if r.IntN(9) == 0 {
-						e.Order = uint64(1 + r.IntN(len(events)*11/12)) // duplicates, out of order
-					}
-					if r.IntN(50) == 0 {
-						e.Order = 0 // no order id
-					}
-					e.Day = Day(r.IntN(1000))
-					e.Amount = int64(r.IntN(100_000))
-					e.Return = r.IntN(10) == 0
+			for _, sh := range shapes {
+				if sh != (shape{}) && batch != 700 {
+					continue // one batch size: 700 events fill many small rooms at once
 				}
-				want := NewBook(0, NewLedger(cfgs[0]), NewLedger(cfgs[1]))
-				tally := NewTally(0, cfgs...)
-				tally.UseTables(Tables{Aggregates: func(n int) []Aggregate { return make([]Aggregate, n) }, IDs: func(n int) []uint32 { return make([]uint32, n) }})
-				for lo := 0; lo < len(events); lo += batch {
-					ch := events[lo:min(lo+batch, len(events))]
-					want.AddBatch(ch)
-					tally.AddBatch(ch)
-				}
-				whole := !tally.HandedOver()
-				got := tally.Book()
-				if whole {
-					for id := 1; id < got.Customers.Len(); id++ {
-						if a, b := got.Customers.Key(uint32(id-1)), got.Customers.Key(uint32(id)); a >= b {
-							t.Fatalf("customers %d, %d: keys %d, %d do not ascend", id-1, id, a, b)
+				name := g.name + "/" + strconv.Itoa(batch) + "/" + strconv.Itoa(1<<sh.partBits) + "x" + strconv.Itoa(sh.size)
+				t.Run(name, func(t *testing.T) {
+					r := rand.New(rand.NewPCG(7, uint64(batch)))
+					events := make([]Event, max(g.events, 60_000))
+					for i := range events {
+						e := &events[i]
+						e.Customer = g.key(r, i)
+						if e.Customer&(1<<63) != 0 {
+							e.CustomerName = []byte("n" + strconv.Itoa(i%500))
+						}
+						e.Order = uint64(1 + i)
+						if r.IntN(9) == 0 {
+							e.Order = uint64(1 + r.IntN(len(events)*11/12)) // duplicates, out of order
+						}
+						if r.IntN(50) == 0 {
+							e.Order = 0 // no order id
+						}
+						e.Day = Day(r.IntN(1000))
+						e.Amount = int64(r.IntN(100_000))
+						e.Return = r.IntN(10) == 0
+					}
+					want := NewBook(0, NewLedger(cfgs[0]), NewLedger(cfgs[1]))
+					tally := NewTally(0, cfgs...)
+					tally.UseTables(Tables{Aggregates: func(n int) []Aggregate { return make([]Aggregate, n) }, IDs: func(n int) []uint32 { return make([]uint32, n) },
+						Rooms: func(n int) []uint64 { return make([]uint64, n) }})
+					if sh != (shape{}) {
+						tally.setRooms(sh.partBits, sh.size)
+					}
+					for lo := 0; lo < len(events); lo += batch {
+						ch := events[lo:min(lo+batch, len(events))]
+						want.AddBatch(ch)
+						tally.AddBatch(ch)
+					}
+					whole := !tally.HandedOver()
+					got := tally.Book()
+					if whole {
+						for id := 1; id < got.Customers.Len(); id++ {
+							if a, b := got.Customers.Key(uint32(id-1)), got.Customers.Key(uint32(id)); a >= b {
+								t.Fatalf("customers %d, %d: keys %d, %d do not ascend", id-1, id, a, b)
+							}
 						}
 					}
-				}
-				sameBooks(t, got, want)
-			})
+					sameBooks(t, got, want)
+				})
+			}
 		}
 	}
 }

@@ -288,7 +288,7 @@ func (f *rfmFlags) oneShot(ctx context.Context, c *cli, cfgs ...rfm.LedgerConfig
 	// A tally, not a book: one table access per order for numeric
 	// customer ids; it hands over to a Book by itself for other ids.
 	tally := rfm.NewTally(0, cfgs...)
-	tally.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32]})
+	tally.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32], Rooms: hugepage.Make[uint64]})
 	in, _ := os.Open(f.events)
 	var size int64 = -1
 	if in != nil {

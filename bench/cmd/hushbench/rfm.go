@@ -263,7 +263,7 @@ func rfmInProcess(ctx context.Context, path, asOf string, orders int64, stderr i
 		Parser: rfm.RowParser{Amounts: rfm.AmountFormat{Exponent: 2}, Currency: "USD"}, Exponent: 2}
 	// What `hush rfm --events` does: a Tally, made into a Book at the end.
 	tally := rfm.NewTally(0, rfm.LedgerConfig{Cutoff: day, WindowStart: rfm.NoWindow})
-	tally.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32]})
+	tally.UseTables(rfm.Tables{Aggregates: hugepage.Make[rfm.Aggregate], IDs: hugepage.Make[uint32], Rooms: hugepage.Make[uint64]})
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	cpu0 := selfCPU()
 	t0 := time.Now()
