@@ -50,8 +50,8 @@ type rooms struct {
 	partBits uint
 	size     int
 	room     [][][]waiting // per key chunk, per partition: its events (cap size)
-	full     []fullRoom  // filled by this batch, to flush at its end
-	spare    [][]waiting // emptied, to reuse
+	full     []fullRoom    // filled by this batch, to flush at its end
+	spare    [][]waiting   // emptied, to reuse
 	alloc    func(n int) []uint64
 	pending  int // events waiting in room (not full)
 	made     int // rooms made
