@@ -1,14 +1,11 @@
 package contactkey
 
 import (
-	"encoding/binary"
 	"fmt"
 	"maps"
-	"math/bits"
 	"slices"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // The ASCII fast path of NormalizeAddress. Nearly every address of a
@@ -81,7 +78,6 @@ var addrLower = func() (t [256]byte) {
 func appendAddressASCII(dst []byte, raw string) ([]byte, asciiResult) {
 	base := len(dst)
 	out := dst
-	b := unsafe.Slice(unsafe.StringData(raw), len(raw))
 	control := false
 	// A run of single-letter words ("P.O.", "N.E.") is joined into one
 	// word, then folded like any other: runLen letters from runStart.
@@ -102,32 +98,13 @@ func appendAddressASCII(dst []byte, raw string) ([]byte, asciiResult) {
 			out = append(out, ' ')
 		}
 		start := len(out)
-		for i < len(raw) {
-			if i+8 <= len(raw) {
-				// Eight bytes at a time while they are word bytes: most
-				// words are copied and lower-cased in one step.
-				x := binary.LittleEndian.Uint64(b[i:])
-				m, up := wordBytes(x)
-				n := 8
-				if m != highBits {
-					n = bits.TrailingZeros64(^m&highBits) / 8
-				}
-				if n > 0 {
-					out = binary.LittleEndian.AppendUint64(out, x|up>>2)
-					out = out[:len(out)-8+n]
-					i += n
-					if n == 8 {
-						continue
-					}
-				}
-			}
+		for ; i < len(raw); i++ {
 			c := raw[i]
 			if l := addrLower[c]; l != 0 {
 				out = append(out, l)
 			} else if addrClass[c] != acSkip {
 				break
 			}
-			i++
 		}
 		n := len(out) - start
 		// Most words (numbers, names) are no key: the first byte and
@@ -163,30 +140,6 @@ func appendAddressASCII(dst []byte, raw string) ([]byte, asciiResult) {
 		return dst, asciiControl
 	}
 	return out, asciiDone
-}
-
-const (
-	lowBits  = 0x0101010101010101
-	highBits = 0x8080808080808080
-)
-
-// wordBytes marks the bytes of x (eight bytes of input, the first in the
-// low byte) that make up words, a-z, A-Z and 0-9, with their high bit in
-// m, and the upper-case letters among them in up: x|up>>2 is x
-// lower-cased. Each range test adds to the 7-bit value of every byte a
-// constant that sets its high bit exactly when the byte is at or past a
-// bound; no sum carries into the next byte.
-func wordBytes(x uint64) (m, up uint64) {
-	ascii := ^x & highBits
-	y := x &^ highBits
-	in := func(lo, hi uint64) uint64 {
-		geLo := y + (0x80-lo)*lowBits
-		gtHi := y + (0x7f-hi)*lowBits
-		return geLo &^ gtHi & highBits
-	}
-	up = in('A', 'Z') & ascii
-	m = (in('0', '9') | in('a', 'z') | up) & ascii
-	return m, up
 }
 
 // foldSpan replaces out[start:end] by its abbreviation, if it has one,
