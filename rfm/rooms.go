@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/hushcrm/hush/internal/prefetch"
+	"github.com/hushcrm/hush/internal/stream"
 )
 
 // Waiting rooms: the tally does not update a customer's aggregates when
@@ -54,22 +54,23 @@ const returnBit = 1 << 31
 type rooms struct {
 	partBits uint
 	size     int
-	room     [][][]waiting // per key chunk, per partition: its events (cap size)
-	full     []fullRoom    // filled by this batch, to flush at its end
-	spare    [][]waiting   // emptied, to reuse
+	tail     [][]roomTail // per key chunk, per partition
+	full     []fullRoom   // filled by this batch, to flush at its end
+	spare    [][]waiting  // emptied, to reuse
 	alloc    func(n int) []uint64
-	pending  int // events waiting in room (not full)
+	pending  int // events waiting in rooms not full
 	made     int // rooms made
-	// ahead: lines of rooms' tails to prefetch. A room's next line is
-	// not cached (rooms are far larger than the caches, and hundreds of
-	// them fill at once): asked for a few writes ahead, it is there when
-	// written.
-	ahead []uintptr
 }
 
-// aheadEvents: a room's line this many events past its tail is
-// prefetched when the tail starts a line.
-const aheadEvents = 8
+// roomTail is a partition's room and the room's last line, staged: a
+// room's next line is not cached (rooms are far larger than the caches,
+// and hundreds fill at once), so events are gathered in line, which is,
+// and each full line goes to the room in one non-temporal write (no read
+// of the line first; internal/stream). ev[len(ev)&^3:] is in line only.
+type roomTail struct {
+	ev   []waiting // cap size
+	line [4]waiting
+}
 
 type fullRoom struct {
 	part int
@@ -77,7 +78,7 @@ type fullRoom struct {
 }
 
 func newRooms(partBits uint, size int, alloc func(n int) []uint64) *rooms {
-	return &rooms{partBits: partBits, size: size, alloc: alloc, ahead: make([]uintptr, 0, 16)}
+	return &rooms{partBits: partBits, size: size, alloc: alloc}
 }
 
 // newRoom is an empty room: a spare one, or carved from a new slab.
@@ -109,39 +110,41 @@ func (r *rooms) newRoom() []waiting {
 func (r *rooms) add(e *Event) {
 	k := e.Customer
 	c := int(k >> aggChunkBits)
-	for len(r.room) <= c {
-		r.room = append(r.room, nil)
+	for len(r.tail) <= c {
+		r.tail = append(r.tail, nil)
 	}
-	if r.room[c] == nil {
-		r.room[c] = make([][]waiting, 1<<(aggChunkBits-r.partBits))
+	if r.tail[c] == nil {
+		r.tail[c] = make([]roomTail, 1<<(aggChunkBits-r.partBits))
 	}
-	at := &r.room[c][k&(aggChunk-1)>>r.partBits]
-	ev := *at
-	if ev == nil {
-		ev = r.newRoom()
+	t := &r.tail[c][k&(aggChunk-1)>>r.partBits]
+	if t.ev == nil {
+		t.ev = r.newRoom()
 	}
 	off := uint32(k & (1<<r.partBits - 1))
 	if e.Return {
 		off |= returnBit
 	}
-	n := len(ev)
-	ev = ev[:n+1]
-	ev[n] = waiting{amount: e.Amount, day: e.Day, off: off}
-	if n&3 == 0 && n+aheadEvents < cap(ev) {
-		r.ahead = append(r.ahead, uintptr(unsafe.Pointer(unsafe.SliceData(ev)))+uintptr(n+aheadEvents)*unsafe.Sizeof(waiting{}))
-		if len(r.ahead) == cap(r.ahead) {
-			prefetch.Lines(r.ahead)
-			r.ahead = r.ahead[:0]
-		}
+	n := len(t.ev)
+	t.line[n&3] = waiting{amount: e.Amount, day: e.Day, off: off}
+	n++
+	t.ev = t.ev[:n]
+	if n&3 == 0 {
+		stream.Line((*[8]uint64)(unsafe.Pointer(&t.ev[n-4])), (*[8]uint64)(unsafe.Pointer(&t.line)))
 	}
-	if n+1 == cap(ev) {
-		r.full = append(r.full, fullRoom{int(k >> r.partBits), ev})
-		r.pending -= n
-		ev = r.newRoom()
+	if n == cap(t.ev) {
+		t.unstage()
+		r.full = append(r.full, fullRoom{int(k >> r.partBits), t.ev})
+		r.pending -= n - 1
+		t.ev = r.newRoom()
 	} else {
 		r.pending++
 	}
-	*at = ev
+}
+
+// unstage copies the events of a partial last line to the room.
+func (t *roomTail) unstage() {
+	n := len(t.ev)
+	copy(t.ev[n&^3:], t.line[:n&3])
 }
 
 // flushFull applies the rooms filled since the last call, on every core.
@@ -169,11 +172,12 @@ func (t *Tally) drain() {
 	if r.pending == 0 {
 		return
 	}
-	for c, parts := range r.room {
-		for i, ev := range parts {
-			if len(ev) > 0 {
-				r.full = append(r.full, fullRoom{c<<(aggChunkBits-r.partBits) + i, ev})
-				parts[i] = ev[:0]
+	for c, parts := range r.tail {
+		for i := range parts {
+			if t := &parts[i]; len(t.ev) > 0 {
+				t.unstage()
+				r.full = append(r.full, fullRoom{c<<(aggChunkBits-r.partBits) + i, t.ev})
+				t.ev = t.ev[:0]
 			}
 		}
 	}
@@ -186,6 +190,7 @@ func (t *Tally) drain() {
 // flush applies the rooms in rs (a partition's in order) to every ledger,
 // spreading the partitions over the cores.
 func (t *Tally) flush(rs []fullRoom) {
+	stream.Fence() // the rooms' lines, written past the caches
 	par := min(runtime.GOMAXPROCS(0), 8)
 	// Rooms of one partition are one task, applied by one goroutine in
 	// order. They are usually one room each.

@@ -61,8 +61,9 @@ var domainMayImport = map[string][]string{
 // domainHelpers are the internal packages any domain package may use: they
 // do no I/O, hold no state and import no other hush package (checked
 // below), so they keep the domain pure. internal/prefetch is a CPU hint in
-// assembly that Go has no intrinsic for.
-var domainHelpers = map[string]bool{"internal/prefetch": true}
+// assembly that Go has no intrinsic for; internal/stream, whole-line
+// non-temporal stores, likewise.
+var domainHelpers = map[string]bool{"internal/prefetch": true, "internal/stream": true}
 
 func under(p, prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }
 

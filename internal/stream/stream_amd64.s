@@ -1,0 +1,28 @@
+#include "textflag.h"
+
+// func Line(dst, src *[8]uint64)
+TEXT ·Line(SB), NOSPLIT, $0-16
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ 0(SI), AX
+	MOVQ 8(SI), BX
+	MOVQ 16(SI), CX
+	MOVQ 24(SI), DX
+	MOVNTIQ AX, 0(DI)
+	MOVNTIQ BX, 8(DI)
+	MOVNTIQ CX, 16(DI)
+	MOVNTIQ DX, 24(DI)
+	MOVQ 32(SI), AX
+	MOVQ 40(SI), BX
+	MOVQ 48(SI), CX
+	MOVQ 56(SI), DX
+	MOVNTIQ AX, 32(DI)
+	MOVNTIQ BX, 40(DI)
+	MOVNTIQ CX, 48(DI)
+	MOVNTIQ DX, 56(DI)
+	RET
+
+// func Fence()
+TEXT ·Fence(SB), NOSPLIT, $0-0
+	SFENCE
+	RET
