@@ -14,8 +14,8 @@ import (
 // random among millions, so its update is a cache miss into a table of
 // hundreds of megabytes, and even with prefetches the misses queue up on
 // the core's miss buffers. Instead each event waits in its key
-// partition's room (a partition is 1<<partBits keys: 768 KiB of
-// aggregates, about an L2's worth); a full room is flushed: the
+// partition's room (a partition is 1<<partBits keys: 384 KiB of
+// aggregates, inside an L2); a full room is flushed: the
 // partition's table slice is read in order (the hardware streams it in),
 // then the room's events are applied, all hitting the cache. Rooms are
 // fixed buffers, reused; the rooms filled by one batch are flushed at its
@@ -28,10 +28,12 @@ import (
 // events are applied in arrival order all the same.
 
 const (
-	// defaultPartBits: partitions of 32768 keys (768 KiB of aggregates).
-	defaultPartBits = 15
+	// defaultPartBits: partitions of 16384 keys (384 KiB of aggregates,
+	// inside a 512 KiB L2; BenchmarkTallyAdd and end to end: faster than
+	// 32768, whose slice the pre-read cannot keep in L2).
+	defaultPartBits = 14
 	// defaultRoomSize: events a room holds before it is flushed (128 KiB;
-	// BenchmarkTallyAdd: 8192 beat 16384 for these partitions).
+	// BenchmarkTallyAdd: 8192 beat 16384).
 	defaultRoomSize = 1 << 13
 	// roomSlabBytes of rooms are carved out of one allocation from
 	// Tables.Rooms, so that most of them are in huge pages: hundreds of
