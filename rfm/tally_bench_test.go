@@ -21,7 +21,7 @@ func BenchmarkTallyAdd(b *testing.B) {
 	}
 	tables := Tables{Aggregates: hugepage.Make[Aggregate], IDs: hugepage.Make[uint32], Rooms: hugepage.Make[uint64]}
 	// Waiting rooms: partitions of 1<<partBits keys, rooms of size events.
-	for _, sh := range []struct{ partBits, size int }{{15, 1 << 14}, {14, 1 << 14}, {14, 1 << 13}, {16, 1 << 15}, {15, 1 << 13}} {
+	for _, sh := range []struct{ partBits, size int }{{15, 1 << 14}, {14, 1 << 14}, {14, 1 << 13}, {16, 1 << 15}, {15, 1 << 13}, {13, 1 << 13}, {13, 1 << 12}, {14, 1 << 12}} {
 		b.Run(strconv.Itoa(1<<sh.partBits)+"x"+strconv.Itoa(sh.size), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
